@@ -1,0 +1,30 @@
+# One task runner. `make demo` and `make test` are the README's two commands.
+VENV := .venv/bin
+.PHONY: demo run test lint model bench setup setup-test
+
+demo:  ## set up, then replay the bundled workout with spoken coaching lines
+	scripts/setup.sh runtime
+	$(VENV)/edgecoach demo
+
+run:  ## set up, then start the daemon in the foreground
+	scripts/setup.sh runtime
+	$(VENV)/edgecoach run
+
+test:  ## set up everything the tests need, then run the whole suite
+	scripts/setup.sh test
+	$(VENV)/python -m pytest -q
+
+lint:
+	scripts/setup.sh test
+	$(VENV)/ruff check src tests scripts training
+	$(VENV)/mypy src
+
+model:  ## train, quantize and evaluate the coach model (torch, CPU)
+	scripts/setup.sh train
+	$(VENV)/python -m training.train
+
+bench:  ## print the performance figures
+	scripts/setup.sh runtime
+	$(VENV)/python -m edgecoach.bench voice
+	$(VENV)/python -m edgecoach.bench model
+	$(VENV)/python -m edgecoach.bench e2e

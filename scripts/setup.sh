@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up everything EdgeCoach needs on Debian/Ubuntu: apt packages, a virtual environment
+# in .venv, and the Python packages. Idempotent: a second run only checks and returns.
+#   scripts/setup.sh          runtime (for `make demo` / `make run`)
+#   scripts/setup.sh test     runtime + what the test suite needs
+#   scripts/setup.sh train    runtime + torch (CPU) for `make model`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+group="${1:-runtime}"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null || python=python3
+
+apt_packages=(libportaudio2)
+case "$group" in
+  test) apt_packages+=(dbus libdbus-1-dev libglib2.0-dev pkg-config systemd) ;;
+  runtime|train) ;;
+  *) echo "setup.sh: unknown group '$group' (runtime, test, train)" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing apt packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+extras=""
+case "$group" in test) extras="[test]" ;; train) extras="[train]" ;; esac
+stamp=".venv/.installed-$group-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing Python packages ($group)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".$extras"
+  touch "$stamp"
+fi

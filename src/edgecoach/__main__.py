@@ -1,0 +1,4 @@
+from edgecoach.cli import run
+
+run()
+

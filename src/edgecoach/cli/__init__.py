@@ -1,0 +1,46 @@
+"""The `edgecoach` command. Each module adds its commands; each command is a thin edge:
+parse input, call the library, print the result. Errors become one line and exit 2."""
+
+import sys
+
+import typer
+
+from edgecoach.errors import EdgeCoachError
+
+app = typer.Typer(
+    help="EdgeCoach: an offline workout-coaching daemon.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Command modules register themselves on `app` when imported.
+from edgecoach.cli import core  # noqa: E402,F401
+
+USER_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: a user error prints one line naming the problem and exits 2."""
+    try:
+        app(args=argv, prog_name="edgecoach", standalone_mode=False)
+    except EdgeCoachError as error:
+        print(f"edgecoach: error: {error}", file=sys.stderr)
+        return USER_ERROR
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        print("edgecoach: aborted", file=sys.stderr)
+        return 1
+    except Exception as error:  # click usage errors carry their own message and code
+        from click.exceptions import ClickException
+
+        if isinstance(error, ClickException):
+            error.show()
+            return error.exit_code
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

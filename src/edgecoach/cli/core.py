@@ -1,0 +1,82 @@
+"""Status, configuration, feedback, user data and purge commands."""
+
+import typer
+
+from edgecoach.catalog import load_catalog
+from edgecoach.cli import app
+from edgecoach.cli.common import open_store, print_json, settings
+from edgecoach.contract import Feedback, parse
+
+config_app = typer.Typer(help="Show the configuration in force.", no_args_is_help=True)
+user_app = typer.Typer(help="Export or delete everything stored about a user.",
+                       no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+
+
+@app.command()
+def status() -> None:
+    """Print the daemon's state: store, limits left, outbox, recent events."""
+    config = settings()
+    with open_store(config) as store:
+        subscription = store.subscriptions.get(config.user_id)
+        prefs = subscription.device_preferences
+        print_json({
+            "userId": config.user_id,
+            "database": str(config.database_path),
+            "subscriptionType": subscription.subscription_type,
+            "preferredPersona": subscription.preferred_persona,
+            "limitsLeft": store.limits.remaining(
+                config.user_id, subscription.subscription_type, prefs.max_daily_coaching),
+            "outboxPending": store.outbox.pending_count(),
+            "lastSync": store.outbox.last_sent_at(),
+            "events": store.responses.event_counts(config.user_id),
+            "usageStats": subscription.usage_stats.to_json_dict(),
+        })
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the settings, personas and triggers in force (secrets hidden)."""
+    config = settings()
+    catalog = load_catalog(config.config_dir)
+    print_json({
+        "settings": config.model_dump(mode="json"),
+        "personas": {key: p.to_json_dict() for key, p in catalog.personas.items()},
+        "triggers": {key: t.to_json_dict() for key, t in catalog.triggers.items()},
+    })
+
+
+@app.command()
+def feedback(
+    response_id: str = typer.Argument(help="Id of the spoken line (see `status` or the API)."),
+    rating: int = typer.Option(..., "--rating", help="1 (poor) to 5 (great)."),
+    helpful: bool | None = typer.Option(None, "--helpful/--not-helpful", help="Was it useful?"),
+    comment: str | None = typer.Option(None, "--comment", help="Free text (sanitized)."),
+) -> None:
+    """Rate a spoken line; the rating is stored and queued for upstream."""
+    rated = parse(Feedback, {"rating": rating, "helpful": helpful, "comments": comment})
+    with open_store() as store:
+        response = store.responses.set_feedback(response_id, rated)
+    print_json({"id": response.id, "feedback": rated.to_json_dict()})
+
+
+@user_app.command("export")
+def user_export(user_id: str = typer.Argument(help="The user whose data to export.")) -> None:
+    """Print one JSON document of everything stored about the user."""
+    with open_store() as store:
+        print_json(store.retention.export_user(user_id))
+
+
+@user_app.command("delete")
+def user_delete(user_id: str = typer.Argument(help="The user whose data to delete.")) -> None:
+    """Delete every row and cached clip of the user, for good."""
+    with open_store() as store:
+        print_json({"userId": user_id, "deleted": store.retention.delete_user(user_id)})
+
+
+@app.command()
+def purge() -> None:
+    """Remove rows older than each user's dataRetentionDays, and soft-deleted rows."""
+    with open_store() as store:
+        print_json({"purged": store.retention.purge()})

@@ -1,0 +1,39 @@
+"""Base model and the one place pydantic errors become EdgeCoach errors."""
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from edgecoach.errors import ValidationFailed
+
+
+class CamelModel(BaseModel):
+    """Python attributes in snake_case, JSON in the seed's camelCase; unknown fields rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def describe_validation_error(error: ValidationError) -> ValidationFailed:
+    """The first problem, with its field path in camelCase ('context.reps: ...')."""
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(input)"
+    return ValidationFailed(field, first["msg"])
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    """Validate `data` (a dict or JSON text) into `model`, raising ValidationFailed naming the field."""
+    try:
+        if isinstance(data, str | bytes):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise describe_validation_error(error) from None

@@ -1,0 +1,54 @@
+"""One root error with typed subclasses; exit codes and HTTP statuses are decided at the edges."""
+
+
+class EdgeCoachError(Exception):
+    """Root of every error EdgeCoach raises on purpose."""
+
+
+class ConfigError(EdgeCoachError):
+    """A configuration file or setting is missing or invalid (names file, key and reason)."""
+
+
+class ValidationFailed(EdgeCoachError):
+    """Input failed validation; the message names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(EdgeCoachError):
+    """A record asked for by id does not exist."""
+
+
+class StoreError(EdgeCoachError):
+    """The database cannot be opened or written (not SQLite, disk full, ...)."""
+
+
+class LimitExceeded(EdgeCoachError):
+    """A rate limit or daily limit denied the request."""
+
+
+class ModelError(EdgeCoachError):
+    """The coach model is missing, corrupt or does not match its manifest."""
+
+
+class VoiceError(EdgeCoachError):
+    """A Piper voice is missing or corrupt, or synthesis failed."""
+
+
+class AudioOutputError(EdgeCoachError):
+    """No usable audio output device."""
+
+
+class SourceError(EdgeCoachError):
+    """An event source (BLE, BlueZ, recording) failed."""
+
+
+class RecordingError(SourceError):
+    """A workout recording is unreadable or corrupt."""
+
+
+class UpstreamError(EdgeCoachError):
+    """The upstream (Convex) refused or failed a request."""

@@ -1,0 +1,118 @@
+"""Settings: read once at start from a TOML file and EDGECOACH_* variables, then passed down.
+
+Precedence: keyword arguments > environment (EDGECOACH_*, nested with "__") > TOML file
+(EDGECOACH_CONFIG, else config/edgecoach.toml of the checkout) > defaults below.
+"""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from edgecoach.contract.vocabulary import PersonaId
+from edgecoach.errors import ConfigError
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+
+DEFAULT_SETTINGS_FILE = CONFIG_DIR / "edgecoach.toml"
+
+
+class ApiSettings(BaseModel):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    unix_socket: Path | None = None
+
+
+class UpstreamSettings(BaseModel):
+    url: str | None = None
+    token: SecretStr | None = None
+    sync_interval_seconds: float = Field(default=300, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class AudioSettings(BaseModel):
+    output: Literal["auto", "sounddevice", "wav", "none"] = "auto"
+    wav_dir: Path | None = None
+
+
+class CacheSettings(BaseModel):
+    budget_mb: float = Field(default=200, gt=0)
+    ttl_days: float = Field(default=30, gt=0)
+
+
+class SourceSettings(BaseModel):
+    ble_enabled: bool = True
+    ble_address: str | None = None
+    bluez_enabled: bool = True
+    buttons_enabled: bool = True
+
+
+class AthleteSettings(BaseModel):
+    age: int | None = Field(default=None, ge=10, le=100)
+    max_heart_rate: int | None = Field(default=None, ge=100, le=250)
+    resting_heart_rate: int | None = Field(default=None, ge=25, le=120)
+
+
+class Settings(BaseSettings):
+    """Everything the daemon needs to start; validated once."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EDGECOACH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("edgecoach")))
+    config_dir: Path = CONFIG_DIR
+    models_dir: Path = MODELS_DIR
+    user_id: str = Field(default="athlete", min_length=1, max_length=128)
+    persona: PersonaId = "alice"
+    log_level: str = "INFO"
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    sources: SourceSettings = Field(default_factory=SourceSettings)
+    athlete: AthleteSettings = Field(default_factory=AthleteSettings)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "edgecoach.db"
+
+    @property
+    def token_path(self) -> Path:
+        return self.data_dir / "api-token"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from file and environment, or a ConfigError naming the file, key and reason."""
+    toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
+    if "EDGECOACH_CONFIG" in os.environ and not toml_file.is_file():
+        raise ConfigError(f"{toml_file}: settings file not found (from EDGECOACH_CONFIG)")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{toml_file}: {key}: {first['msg']}") from None
+    except ValueError as error:  # TOML syntax errors
+        raise ConfigError(f"{toml_file}: {error}") from None
