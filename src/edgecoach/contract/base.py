@@ -30,7 +30,7 @@ def describe_validation_error(error: ValidationError) -> ValidationFailed:
 
 
 def parse(model: type[Model], data: Any) -> Model:
-    """Validate `data` (a dict or JSON text) into `model`, raising ValidationFailed naming the field."""
+    """Validate a dict or JSON text into `model`; ValidationFailed names the field."""
     try:
         if isinstance(data, str | bytes):
             return model.model_validate_json(data)

@@ -21,6 +21,7 @@ HOURLY_LIMITS: dict[str, dict[str, int]] = {
     "pro": {"coaching_trigger": 200, "tts_generation": 100},
     "trainer": {"coaching_trigger": 1000, "tts_generation": 500},
 }
+REMAINING_KEYS = {"coaching_trigger": "coachingPerHour", "tts_generation": "ttsPerHour"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Limits:
         now = self.database.clock()
         with self.database.reading() as db:
             left = {
-                f"{request_type}PerHour": max(
+                REMAINING_KEYS[request_type]: max(
                     0, maximum - _window_count(db, user_id, request_type, HOUR, hour_start(now))
                 )
                 for request_type, maximum in HOURLY_LIMITS[tier].items()

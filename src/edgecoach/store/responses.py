@@ -5,7 +5,14 @@ from typing import Literal
 
 import sqlite_utils
 
-from edgecoach.contract import Feedback, Subscription, TrainingData, VoiceResponse, WorkoutEvent, parse
+from edgecoach.contract import (
+    Feedback,
+    Subscription,
+    TrainingData,
+    VoiceResponse,
+    WorkoutEvent,
+    parse,
+)
 from edgecoach.errors import NotFound
 from edgecoach.privacy import sanitize_text
 from edgecoach.store.database import Database
