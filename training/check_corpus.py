@@ -49,8 +49,20 @@ ALLOWED_TAGS: dict[str, set[str]] = {
 TRIGGERS = tuple(ALLOWED_TAGS)
 
 SLOT_NAMES = {
-    "exercise", "set", "reps", "weight", "rest", "duration", "sleep", "strain",
-    "hr", "sets", "volume", "peak_hr", "zone_low", "zone_high",
+    "exercise",
+    "set",
+    "reps",
+    "weight",
+    "rest",
+    "duration",
+    "sleep",
+    "strain",
+    "hr",
+    "sets",
+    "volume",
+    "peak_hr",
+    "zone_low",
+    "zone_high",
 }
 
 # Typical values used to measure the spoken length of a line.
@@ -72,11 +84,16 @@ TYPICAL = {
 }
 TYPICAL_BY_TRIGGER = {"workout-end": {"duration": "forty-two minutes"}}
 
-NUMBER_WORDS = (
-    "zero two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
-    "eighty ninety hundred hundreds thousand thousands million millions dozen dozens"
-).split()
+# Number words that must never appear (quantities come from slots; "one" is fine).
+# fmt: off
+NUMBER_WORDS = [
+    "zero", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+    "eighty", "ninety", "hundred", "hundreds", "thousand", "thousands", "million",
+    "millions", "dozen", "dozens",
+]
+# fmt: on
 NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 SLOT_RE = re.compile(r"\{([^{}]*)\}")
 SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -133,9 +150,10 @@ def tag_errors(trigger: str, tags: list[str]) -> list[str]:
         if e := required_kind_error(tags, ("strength", "cardio"), "kind"):
             errs.append(e)
         at_most_one(STRAIN_TAGS, "strain")
-    elif trigger == "hr-zone":
-        if e := required_kind_error(tags, ("above-zone", "below-zone"), "zone"):
-            errs.append(e)
+    elif trigger == "hr-zone" and (
+        e := required_kind_error(tags, ("above-zone", "below-zone"), "zone")
+    ):
+        errs.append(e)
     return errs
 
 
@@ -273,8 +291,12 @@ def check_record(rec: object, file_persona: str | None) -> tuple[list[str], list
     # Units (warnings).
     for slot, unit_re in UNIT_AFTER.items():
         for m in re.finditer(r"\{" + slot + r"\}", text):
-            if not re.match(r"\s+" + unit_re, text[m.end():], re.IGNORECASE):
+            if not re.match(r"\s+" + unit_re, text[m.end() :], re.IGNORECASE):
                 warns.append(f"{{{slot}}} not followed by its unit word")
+    if persona in PERSONAS:
+        for other in PERSONAS:
+            if other != persona and re.search(rf"\b{other}\b", text, re.IGNORECASE):
+                warns.append(f"{persona} line names the other persona {other!r}")
     if re.search(r"\{duration\}\s+(minutes?|seconds?)\b", text, re.IGNORECASE):
         warns.append("{duration} already includes its units")
     return errs, warns
@@ -291,7 +313,7 @@ def one_word_apart(a: list[str], b: list[str]) -> bool:
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i:] == b[i + 1:]
+    return a[i:] == b[i + 1 :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                     seen_norm[norm] = where
             persona, trigger = str(rec.get("persona")), str(rec.get("trigger"))
             counts[(persona, trigger)] += 1
-            tags = rec.get("tags") if isinstance(rec.get("tags"), list) else []
+            raw_tags = rec.get("tags")
+            tags: list[object] = raw_tags if isinstance(raw_tags, list) else []
             for t in tags:
                 tag_counts[(persona, str(t))] += 1
             groups[(persona, trigger)].append((where, normalise(text).split()))
@@ -386,16 +409,19 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + "trigger".ljust(width) + "".join(p.rjust(8) for p in personas))
     triggers = list(TRIGGERS) + sorted({k[1] for k in counts} - set(TRIGGERS))
     for trig in triggers:
-        print("  " + trig.ljust(width) + "".join(str(counts[(p, trig)]).rjust(8)
-                                              for p in personas))
-    print("  " + "TOTAL".ljust(width) + "".join(
-        str(sum(v for k, v in counts.items() if k[0] == p)).rjust(8) for p in personas))
+        print("  " + trig.ljust(width) + "".join(str(counts[(p, trig)]).rjust(8) for p in personas))
+    print(
+        "  "
+        + "TOTAL".ljust(width)
+        + "".join(str(sum(v for k, v in counts.items() if k[0] == p)).rjust(8) for p in personas)
+    )
 
     print("\nLines per tag:")
     print("  " + "tag".ljust(width) + "".join(p.rjust(8) for p in personas))
     for tag in all_tags + extra_tags:
-        print("  " + tag.ljust(width) + "".join(str(tag_counts[(p, tag)]).rjust(8)
-                                              for p in personas))
+        print(
+            "  " + tag.ljust(width) + "".join(str(tag_counts[(p, tag)]).rjust(8) for p in personas)
+        )
     for p in personas:
         thin = [t for t in all_tags if tag_counts[(p, t)] < MIN_TAG_LINES]
         if thin:
