@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Raspberry Pi readiness: every runtime dependency resolves as a binary wheel for
+# Linux aarch64 (Raspberry Pi OS 64-bit, Python 3.11), so `pip install` on a Pi needs
+# no compiler. Prints one line per wheel and exits non-zero if anything is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-.venv/bin/python}
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+
+mapfile -t requirements < <("$python" - <<'PY'
+import tomllib
+for requirement in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    print(requirement.split(";")[0].strip())
+PY
+)
+
+"$python" -m pip download --quiet --dest "$dest" --only-binary :all: \
+  --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
+  --platform manylinux_2_17_aarch64 --platform linux_aarch64 \
+  --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+  "${requirements[@]}"
+
+count=$(ls "$dest" | wc -l)
+ls "$dest" | sed 's/^/  /'
+echo "pi-wheels: ${#requirements[@]} requirements resolved as ${count} aarch64/any wheels"
