@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,6 +62,28 @@ class AthleteSettings(BaseModel):
     resting_heart_rate: int | None = Field(default=None, ge=25, le=120)
 
 
+class StrainSettings(BaseModel):
+    """Strain score bands (0-100) at which `strainsync` fires, and the score's TRIMP scale."""
+
+    bands: dict[str, float] = Field(
+        default_factory=lambda: {"low": 25.0, "mid": 50.0, "high": 75.0, "peak": 90.0})
+    scale: float = Field(default=75.0, gt=0, description="TRIMP that gives a strain of 63")
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_in_range(cls, bands: dict[str, float]) -> dict[str, float]:
+        if any(not 0 < threshold <= 100 for threshold in bands.values()):
+            raise ValueError("band thresholds must be in (0, 100]")
+        return bands
+
+
+class CoachSettings(BaseModel):
+    """The line generator: the built-in model of models/coach/ unless an alternative is set."""
+
+    alternative_model: Path | None = Field(
+        default=None, description="directory with model.onnx and tokenizer.json of a causal LM")
+
+
 class Settings(BaseSettings):
     """Everything the daemon needs to start; validated once."""
 
@@ -81,6 +103,8 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
     athlete: AthleteSettings = Field(default_factory=AthleteSettings)
+    strain: StrainSettings = Field(default_factory=StrainSettings)
+    coach: CoachSettings = Field(default_factory=CoachSettings)
 
     @property
     def database_path(self) -> Path:

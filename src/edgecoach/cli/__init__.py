@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from edgecoach.cli import core  # noqa: E402,F401
+from edgecoach.cli import coach, core, sources  # noqa: E402,F401
 
 USER_ERROR = 2
 

@@ -1,0 +1,60 @@
+"""`edgecoach replay`: play a recorded workout and print its events as they fire."""
+
+import asyncio
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edgecoach.cli import app
+from edgecoach.cli.common import settings
+from edgecoach.contract import PERSONA_IDS, WorkoutEvent
+from edgecoach.errors import ValidationFailed
+from edgecoach.sources import HeartRateSample, ReplayItem, StrainMeter, replay
+
+
+@app.command("replay")
+def replay_command(
+    file: Annotated[Path, typer.Argument(
+        help="A FIT activity file, or a strength script (.jsonl).")],
+    speed: Annotated[float, typer.Option(
+        "--speed", help="1 = real time, 60 = a minute a second, 0 = as fast as possible.")
+    ] = 1.0,
+    persona: Annotated[str | None, typer.Option(
+        "--persona", help="alice or aiden (default: from settings).")] = None,
+    samples: Annotated[bool, typer.Option(
+        "--samples/--no-samples", help="Also print every heart-rate sample.")] = False,
+) -> None:
+    """Replay a recorded workout as a live one, printing each event as it fires."""
+    config = settings()
+    chosen = persona or config.persona
+    if chosen not in PERSONA_IDS:
+        raise ValidationFailed("persona", f"must be one of {', '.join(PERSONA_IDS)}")
+    if speed < 0 or math.isnan(speed):
+        raise ValidationFailed("speed", "must be 0 (as fast as possible) or positive")
+    meter = StrainMeter.from_settings(config.athlete, config.strain)
+    print(f"replaying {file.name} for {config.user_id} (persona {chosen}, speed {speed:g})",
+          flush=True)
+
+    async def run() -> None:
+        async for item in replay(file, config.user_id, speed=speed, meter=meter):
+            if samples or isinstance(item.payload, WorkoutEvent):
+                print(format_item(item), flush=True)
+
+    asyncio.run(run())
+
+
+def format_item(item: ReplayItem) -> str:
+    """'00:09:39  set-end      exercise=run setNumber=1 heartRate=146 ...'"""
+    minutes, seconds = divmod(int(item.offset), 60)
+    hours, minutes = divmod(minutes, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    payload = item.payload
+    if isinstance(payload, HeartRateSample):
+        return f"{clock}  {'hr':<12} {payload.bpm} bpm"
+    context = payload.context.to_json_dict()
+    details = " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                       for key, value in context.items()
+                       if value is not None and value is not False)
+    return f"{clock}  {payload.trigger_id:<12} {details}"
