@@ -17,6 +17,9 @@ USER_TABLES = {
     "limit_denials": "createdAt",
     "rate_limits": "windowStart",
     "outbox": "createdAt",
+    # The talk budget's preferences (session/talk_budget.py), dated by their last change.
+    "coaching_state": "updatedAt",
+    "trigger_ratings": "updatedAt",
 }
 JSON_COLUMNS = {"metadata", "workoutContext", "deviceState", "feedback", "payload",
                 "userFeedback", "devicePreferences", "privacySettings", "usageStats"}

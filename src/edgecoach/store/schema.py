@@ -86,7 +86,19 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["userId"], index_name="by_outbox_user")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial]
+def _v2_coaching_state(db: sqlite_utils.Database) -> None:
+    """The talk budget (edgecoach.session.talk_budget): chattiness and ratings per trigger."""
+    db["coaching_state"].create(
+        {"userId": str, "chattiness": str, "lastSpokenAt": float, "updatedAt": float},
+        pk="userId", not_null={"chattiness"},
+    )
+    db["trigger_ratings"].create(
+        {"userId": str, "triggerId": str, "helpful": int, "notHelpful": int, "updatedAt": float},
+        pk=("userId", "triggerId"), not_null={"helpful", "notHelpful"},
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

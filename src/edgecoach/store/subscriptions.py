@@ -34,3 +34,11 @@ class Subscriptions:
             return db.execute(
                 "select 1 from subscriptions where userId = ?", [user_id]
             ).fetchone() is not None
+
+    def reset_monthly_usage(self) -> int:
+        """Start a new month of usage stats for every user; returns how many were reset."""
+        with self.database.transaction() as db:
+            return db.execute(
+                "update subscriptions set usageStats = "
+                "json_set(usageStats, '$.monthlyResponses', 0)"
+            ).rowcount
