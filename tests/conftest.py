@@ -42,3 +42,7 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EDGECOACH_DATA_DIR", str(data_dir))
     monkeypatch.delenv("EDGECOACH_CONFIG", raising=False)
     return data_dir
+
+
+# The fake Convex deployment (tests/convex_server.py), for every test that syncs upstream.
+from tests.convex_server import convex_server  # noqa: E402, F401

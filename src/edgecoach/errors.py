@@ -52,3 +52,26 @@ class RecordingError(SourceError):
 
 class UpstreamError(EdgeCoachError):
     """The upstream (Convex) refused or failed a request."""
+
+
+class Busy(EdgeCoachError):
+    """The daemon cannot take more work right now (a full queue); the caller may retry."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The upstream did not take a request this time (5xx, 429, timeout, reset, bad reply).
+
+    Retryable: `retry_after` is the wait the server asked for (seconds), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamOffline(UpstreamUnavailable):
+    """No route to the upstream (connection refused, DNS failure): the device is offline."""
+
+
+class UpstreamRejected(UpstreamUnavailable):
+    """The deployment answered but refused the call (`{"status": "error"}`, HTTP 4xx)."""

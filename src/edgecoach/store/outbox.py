@@ -45,14 +45,14 @@ class Outbox:
     def mark_sent(self, item_ids: list[str]) -> None:
         now = self.database.clock()
         with self.database.transaction() as db:
-            db.executemany(
+            db.conn.executemany(
                 "update outbox set sentAt = ?, lastError = null where id = ?",
                 [(now, item_id) for item_id in item_ids],
             )
 
     def mark_failed(self, item_ids: list[str], error: str, retry_at: float) -> None:
         with self.database.transaction() as db:
-            db.executemany(
+            db.conn.executemany(
                 "update outbox set attempts = attempts + 1, lastError = ?, nextAttemptAt = ? "
                 "where id = ?",
                 [(error[:500], retry_at, item_id) for item_id in item_ids],
@@ -61,8 +61,16 @@ class Outbox:
     def drop(self, item_ids: list[str]) -> None:
         """Items whose record may not leave the device (privacy) or no longer exists."""
         with self.database.transaction() as db:
-            db.executemany("delete from outbox where id = ?", [(i,) for i in item_ids])
+            db.conn.executemany("delete from outbox where id = ?", [(i,) for i in item_ids])
 
     def last_sent_at(self) -> float | None:
         with self.database.reading() as db:
             return db.execute("select max(sentAt) from outbox").fetchone()[0]
+
+    def reschedule(self, item_ids: list[str], when: float) -> None:
+        """Make unsent items due at `when` (the upstream is back: no need to wait longer)."""
+        with self.database.transaction() as db:
+            db.conn.executemany(
+                "update outbox set nextAttemptAt = ? where id = ? and sentAt is null",
+                [(when, item_id) for item_id in item_ids],
+            )

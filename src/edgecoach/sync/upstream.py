@@ -1,0 +1,244 @@
+"""Upstream sync: deliver the outbox to the Convex deployment, in batches, when online.
+
+Pacing, in one place:
+
+- A batch that fails as a whole (offline, HTTP 429/5xx, timeout, reset, malformed reply,
+  `{"status": "error"}`) stops the round; the next try waits for the channel's Backoff
+  (a 429/503 Retry-After wins when longer). Items of that batch are marked failed with
+  that time (`attempts`, `lastError`, `nextAttemptAt`); offline costs nothing: no write,
+  no request until the backoff is over, and one log line per offline period.
+- The retry after the backoff is the connectivity probe: when it succeeds, the held
+  items are due again at once and the round goes on until nothing is due.
+- A rejected whole batch halves the batch size (a deployment limit, or one item the
+  function throws on, is isolated in a few tries); each success doubles it back.
+- An item the deployment refuses by itself (in the reply's `rejected`) waits for its own
+  backoff from its own attempt count; it is never dropped by the sync (the retention
+  purge removes it with its record).
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from edgecoach.errors import UpstreamOffline, UpstreamRejected, UpstreamUnavailable
+from edgecoach.resilience import Backoff, Sleep
+from edgecoach.settings import UpstreamSettings
+from edgecoach.store import Store
+from edgecoach.sync.convex import ConvexClient
+from edgecoach.sync.payloads import prepare
+
+logger = logging.getLogger(__name__)
+
+INGEST_PATH = "edgecoach:ingestBatch"
+PROTOCOL_VERSION = 1
+
+
+@dataclass
+class SyncReport:
+    """What one `sync_once()` did."""
+
+    sent: int = 0
+    dropped: int = 0
+    rejected: int = 0
+    batches: int = 0
+    failed: int = 0
+    retry_in: float | None = None
+    offline: bool = False
+    disabled: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Ack:
+    accepted: list[str]
+    rejected: dict[str, str]
+
+
+class UpstreamSync:
+    """Sends due outbox items to `settings.url`; `run(stop)` keeps doing it.
+
+    `clock`, `sleep` and `rng` are injectable so tests use fake time. Not thread-safe:
+    call everything from the event loop that owns it.
+    """
+
+    def __init__(self, store: Store, settings: UpstreamSettings,
+                 clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.backoff = Backoff(rng=self._rng)
+        self._batch_size = settings.batch_size
+        self._lock = asyncio.Lock()
+        self._nudged = asyncio.Event()
+        self._outage: str | None = None
+        self._outage_since: float | None = None
+        self._held: list[str] = []
+        self._disabled_logged = False
+        self._client: ConvexClient | None = None
+        if settings.url:
+            token = settings.token.get_secret_value() if settings.token else None
+            self._client = ConvexClient(settings.url, token, settings.timeout_seconds, clock)
+
+    @property
+    def enabled(self) -> bool:
+        return self._client is not None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> "UpstreamSync":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def nudge(self) -> None:
+        """New items are waiting: sync soon (not during a backoff). Call on the loop;
+        from a worker thread use `loop.call_soon_threadsafe(sync.nudge)`."""
+        self._nudged.set()
+
+    async def sync_once(self) -> SyncReport:
+        """Send due items in batches until none is due or a batch fails."""
+        report = SyncReport()
+        client = self._client
+        if client is None:
+            self._log_disabled()
+            report.disabled = True
+            return report
+        async with self._lock:
+            while True:
+                rows = await asyncio.to_thread(
+                    self.store.outbox.due, self._batch_size, self.clock())
+                if not rows:
+                    return report
+                if not await self._send_batch(client, rows, report):
+                    return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sync every `sync_interval_seconds`, sooner on `nudge()`, until `stop` is set."""
+        if self._client is None:
+            self._log_disabled()
+            return
+        while not stop.is_set():
+            self._nudged.clear()
+            try:
+                report = await self.sync_once()
+            except Exception:  # a store or programming error must not end the daemon's sync
+                logger.exception("upstream sync round failed")
+                report = SyncReport(retry_in=self.backoff.next_delay())
+            if report.retry_in is not None:
+                await self._pause(report.retry_in, stop, wake_on_nudge=False)
+            else:
+                await self._pause(self.settings.sync_interval_seconds, stop, wake_on_nudge=True)
+
+    async def _send_batch(self, client: ConvexClient, rows: list[dict],
+                          report: SyncReport) -> bool:
+        """One request; False when the round must stop (the batch failed as a whole)."""
+        prepared = await asyncio.to_thread(prepare, self.store.database, rows)
+        if prepared.dropped:
+            await asyncio.to_thread(self.store.outbox.drop, list(prepared.dropped))
+            report.dropped += len(prepared.dropped)
+            logger.debug("dropped %d outbox items: %s", len(prepared.dropped),
+                         sorted(set(prepared.dropped.values())))
+        if not prepared.items:
+            return True
+        ids = [item["id"] for item in prepared.items]
+        args: dict[str, Any] = {"protocol": PROTOCOL_VERSION, "items": prepared.items}
+        report.batches += 1
+        try:
+            ack = _parse_ack(await client.mutation(INGEST_PATH, args), ids)
+        except UpstreamUnavailable as error:
+            await self._batch_failed(error, ids, report)
+            return False
+        await self._recovered()
+        if ack.accepted:
+            await asyncio.to_thread(self.store.outbox.mark_sent, ack.accepted)
+        report.sent += len(ack.accepted)
+        if ack.rejected:
+            await self._items_rejected(ack.rejected, rows)
+            report.rejected += len(ack.rejected)
+        self._batch_size = min(self.settings.batch_size, self._batch_size * 2)
+        return True
+
+    async def _batch_failed(self, error: UpstreamUnavailable, ids: list[str],
+                            report: SyncReport) -> None:
+        delay = self.backoff.next_delay(error.retry_after)
+        offline = isinstance(error, UpstreamOffline)
+        report.retry_in, report.offline, report.error = delay, offline, str(error)
+        report.failed += len(ids)
+        if isinstance(error, UpstreamRejected):
+            self._batch_size = max(1, self._batch_size // 2)
+        if not offline:
+            await asyncio.to_thread(
+                self.store.outbox.mark_failed, ids, str(error), self.clock() + delay)
+            self._held = ids
+        kind = "offline" if offline else "failing"
+        if self._outage != kind:
+            self._outage = kind
+            self._outage_since = self._outage_since or self.clock()
+            logger.warning("upstream %s (%s); %d pending items wait, next try in %.1f s",
+                           kind, error, len(ids), delay)
+        else:
+            logger.debug("upstream still %s (%s); next try in %.1f s", kind, error, delay)
+
+    async def _recovered(self) -> None:
+        """A call went through: end the outage, make the held items due again at once."""
+        self.backoff.reset()
+        if self._outage is not None:
+            since = self._outage_since or self.clock()
+            logger.info("upstream reachable again after %.0f s", self.clock() - since)
+            self._outage, self._outage_since = None, None
+        if self._held:
+            await asyncio.to_thread(self.store.outbox.reschedule, self._held, self.clock())
+            self._held = []
+
+    async def _items_rejected(self, rejected: dict[str, str], rows: list[dict]) -> None:
+        attempts = {row["id"]: row["attempts"] for row in rows}
+        for item_id, reason in rejected.items():
+            delay = Backoff(rng=self._rng, attempts=attempts.get(item_id, 0)).next_delay()
+            await asyncio.to_thread(self.store.outbox.mark_failed, [item_id],
+                                    f"rejected: {reason}", self.clock() + delay)
+        logger.warning("upstream rejected %d items (first: %s)", len(rejected),
+                       next(iter(rejected.values())))
+
+    async def _pause(self, seconds: float, stop: asyncio.Event, wake_on_nudge: bool) -> None:
+        waiters = [asyncio.ensure_future(self._sleep(seconds)),
+                   asyncio.ensure_future(stop.wait())]
+        if wake_on_nudge:
+            waiters.append(asyncio.ensure_future(self._nudged.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    def _log_disabled(self) -> None:
+        if not self._disabled_logged:
+            self._disabled_logged = True
+            logger.info("upstream sync disabled: no upstream.url configured")
+
+
+def _parse_ack(value: Any, sent_ids: list[str]) -> _Ack:
+    """The deployment's reply `{"accepted": [ids], "rejected": [{"id", "error"}]}`."""
+    if not isinstance(value, dict) or not isinstance(value.get("accepted"), list):
+        raise UpstreamUnavailable("malformed reply value (no accepted list)")
+    sent = set(sent_ids)
+    accepted = [item_id for item_id in value["accepted"] if item_id in sent]
+    rejected: dict[str, str] = {}
+    for entry in value.get("rejected") or []:
+        if isinstance(entry, dict) and entry.get("id") in sent:
+            rejected[entry["id"]] = str(entry.get("error") or "no reason given")[:200]
+    unanswered = sent - set(accepted) - set(rejected)
+    for item_id in sent_ids:
+        if item_id in unanswered:
+            rejected[item_id] = "not acknowledged"
+    return _Ack(accepted=accepted, rejected=rejected)
