@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from edgecoach.cli import coach, core, sources  # noqa: E402,F401
+from edgecoach.cli import coach, core, sources, voice  # noqa: E402,F401
 
 USER_ERROR = 2
 
@@ -32,13 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("edgecoach: aborted", file=sys.stderr)
         return 1
-    except Exception as error:  # click usage errors carry their own message and code
-        from click.exceptions import ClickException
-
-        if isinstance(error, ClickException):
-            error.show()
-            return error.exit_code
-        raise
+    except typer.TyperException as error:  # usage errors carry their own message and code
+        error.show()  # type: ignore[attr-defined]
+        return USER_ERROR
     return 0
 
 

@@ -1,0 +1,43 @@
+"""`edgecoach say`: speak (or write) one line through the audio cache."""
+
+import time
+from pathlib import Path
+
+import typer
+
+from edgecoach.audio import WavDirSink, make_output
+from edgecoach.catalog import load_catalog
+from edgecoach.cli import app
+from edgecoach.cli.common import open_store, print_json, settings
+from edgecoach.contract.vocabulary import PersonaId
+from edgecoach.errors import ValidationFailed
+from edgecoach.voice import VoiceService
+
+
+@app.command()
+def say(
+    text: str = typer.Option(..., "--text", help="The line to speak."),
+    persona: PersonaId = typer.Option("alice", "--persona", help="alice or aiden."),
+    out: Path | None = typer.Option(None, "--out", help="Write a WAV file instead of playing."),
+) -> None:
+    """Speak one line in a persona's voice (cached); prints cacheHit, ttsLatency, audioLength."""
+    if not text.strip():
+        raise ValidationFailed("--text", "must not be empty")
+    config = settings()
+    catalog = load_catalog(config.config_dir)
+    with open_store(config) as store:
+        started = time.perf_counter()
+        voice = VoiceService.load(catalog.personas, store.database, config.cache,
+                                  config.models_dir)
+        load_ms = (time.perf_counter() - started) * 1000
+        line = voice.speak(persona, text)
+        voice.cache.flush_hits()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        WavDirSink.write(out, line.audio, line.sample_rate)
+    else:
+        make_output(config.audio).play(line.audio, line.sample_rate, "say")
+    print_json({"persona": persona, "cacheHit": line.cache_hit,
+                "ttsLatency": round(line.tts_latency_ms, 2),
+                "audioLength": round(line.audio_length_s, 3), "voiceLoad": round(load_ms, 1),
+                "out": str(out) if out else None})

@@ -1,0 +1,80 @@
+"""The checks every candidate line passes before it is spoken."""
+
+import re
+import string
+from collections.abc import Collection, Mapping
+
+from edgecoach.coach.slots import SLOT_NAMES, slots_in, spoken
+from edgecoach.coach.vocabulary import UNK
+
+# Number words a template may not contain: quantities only come from slots ("one more" is ok).
+NUMBER_WORD_RE = re.compile(
+    r"\b(zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
+    r"dozens?)\b", re.IGNORECASE)
+DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
+ENDING_RE = re.compile(r"[.!?]$")
+MIN_WORDS = 3
+MAX_SENTENCES = 3
+# Phrases that claim something only a tag can vouch for.
+CLAIMS: dict[str, re.Pattern[str]] = {
+    "personal-best": re.compile(r"personal best|new best|best ever|\bPB\b|\brecord\b",
+                               re.IGNORECASE),
+    "last-set": re.compile(r"\b(last|final) (set|lap|interval|round)\b", re.IGNORECASE),
+    "first-set": re.compile(r"\bfirst (set|lap|interval|round)\b", re.IGNORECASE),
+}
+_STRIP = str.maketrans("", "", string.punctuation)
+
+
+def normalized(text: str) -> str:
+    """For the repeat check: case, punctuation and spacing do not make a line new."""
+    return " ".join(text.lower().translate(_STRIP).split())
+
+
+def template_problem(template: str, values: Mapping[str, str], tags: Collection[str]) -> str | None:
+    """Why a model template cannot be used (before filling), or None."""
+    if UNK in template or "<" in template:
+        return "unknown token"
+    for slot in slots_in(template):
+        if slot not in SLOT_NAMES:
+            return f"unknown slot {{{slot}}}"
+        if slot not in values:
+            return f"no value for {{{slot}}}"
+    if DIGITS_RE.search(template) or NUMBER_WORD_RE.search(template):
+        return "a number not from a slot"
+    for tag, pattern in CLAIMS.items():
+        if tag not in tags and pattern.search(template):
+            return f"claims {tag} without the tag"
+    return None
+
+
+def text_problem(text: str, max_length: int, recent: Collection[str]) -> str | None:
+    """Why a filled line cannot be spoken, or None."""
+    if len(text) > max_length:
+        return f"longer than {max_length} characters"
+    if not ENDING_RE.search(text):
+        return "no sentence ending"
+    if len(text.split()) < MIN_WORDS:
+        return "too short"
+    if len(re.findall(r"[.!?]+(?:\s|$)", text)) > MAX_SENTENCES:
+        return "too many sentences"
+    if normalized(text) in recent:
+        return "repeats a recent line"
+    return None
+
+
+def ungrounded_numbers(text: str, values: Mapping[str, str]) -> list[str]:
+    """Numbers in `text` that are no slot value (the grounding check for free-form models)."""
+    known = {match for value in values.values() for match in DIGITS_RE.findall(value)}
+    return [number for number in DIGITS_RE.findall(text) if number not in known]
+
+
+def checked(template: str, values: Mapping[str, str], tags: Collection[str],
+            max_length: int, recent: Collection[str]) -> tuple[str | None, str | None]:
+    """(filled text, None) when the template passes every check, else (None, reason)."""
+    problem = template_problem(template, values, tags)
+    if problem:
+        return None, problem
+    text = spoken(template, values)
+    problem = text_problem(text, max_length, recent)
+    return (None, problem) if problem else (text, None)

@@ -1,0 +1,153 @@
+"""The line generator: sample candidates, fill slots from the context, check, fall back.
+
+Blocking (ONNX inference): the daemon calls `generate` from a worker thread. One
+loaded generator serves every call; onnxruntime sessions are safe to share.
+"""
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgecoach.coach.alternative import CausalLM, prompt_for
+from edgecoach.coach.checks import checked, normalized, text_problem, ungrounded_numbers
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE, CoachModel
+from edgecoach.coach.sampling import SamplingSettings, sample_batch
+from edgecoach.coach.slots import slot_values, slots_in, spoken
+from edgecoach.coach.toast import toast_message
+from edgecoach.coach.vocabulary import control_tokens, split_tokens
+from edgecoach.contract import ResponseMetadata, Trigger, WorkoutContext
+
+log = logging.getLogger(__name__)
+
+COACH_DIR = "coach"
+SEED_MASK = (1 << 64) - 1
+# Said only if neither the model nor the corpus has a line this context can fill.
+LAST_RESORT = {"alice": "Lovely work, keep going.", "aiden": "Good. Keep moving."}
+
+
+@dataclass(frozen=True)
+class GeneratedLine:
+    """A checked line ready to speak, its toast, and how it was made."""
+
+    text: str
+    toast: str
+    fallback: bool
+    metadata: ResponseMetadata
+    condition_tags: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = field(default=(), repr=False)  # why candidates failed
+
+
+class LineGenerator:
+    """Built-in ONNX model (default) or an alternative causal LM, with the corpus fallback."""
+
+    def __init__(self, model: CoachModel, bank: LineBank,
+                 sampling: SamplingSettings | None = None,
+                 alternative: CausalLM | None = None) -> None:
+        self.model = model
+        self.bank = bank
+        self.sampling = sampling or SamplingSettings()
+        self.alternative = alternative
+
+    @classmethod
+    def load(cls, models_dir: Path, alternative: Path | None = None,
+             sampling: SamplingSettings | None = None) -> "LineGenerator":
+        """Load models_dir/coach/ (hashes checked); ModelError names a missing or bad file.
+
+        `alternative` is a directory with model.onnx and tokenizer.json of a causal LM
+        used instead of the built-in model (the corpus fallback stays).
+        """
+        model_dir = models_dir / COACH_DIR
+        model = CoachModel.load(model_dir)
+        bank = LineBank.load(model_dir / LINES_FILE)
+        return cls(model, bank, sampling, CausalLM.load(alternative) if alternative else None)
+
+    @property
+    def model_version(self) -> str:
+        if self.alternative:
+            return self.alternative.version
+        return self.model.version
+
+    def generate(self, persona_id: str, trigger: Trigger, context: WorkoutContext,
+                 tags: Sequence[str], seed: int, recent: Sequence[str]) -> GeneratedLine:
+        """A line for this persona and moment; the same seed and inputs give the same line."""
+        started = time.perf_counter()
+        rng = np.random.default_rng(seed & SEED_MASK)
+        values = slot_values(context, trigger.id)
+        recent_set = {normalized(text) for text in recent}
+        if self.alternative:
+            text, used, rejected, tokens_in, tokens_out = self._from_alternative(
+                persona_id, trigger, values, recent_set, rng)
+        else:
+            text, used, rejected, tokens_in, tokens_out = self._from_model(
+                persona_id, trigger, values, tags, recent_set, rng)
+        fallback = text is None
+        if text is None:
+            text, used = self._fallback(persona_id, trigger, values, tags, recent_set, seed)
+            tokens_out = len(split_tokens(text))
+        metadata = ResponseMetadata(
+            generation_latency=(time.perf_counter() - started) * 1000,
+            model_version=self.model_version, input_tokens=tokens_in, output_tokens=tokens_out)
+        if rejected:
+            log.debug("rejected candidates: %s", rejected)
+        return GeneratedLine(text, toast_message(trigger.id, context, values, text), fallback,
+                             metadata, tuple(used), tuple(rejected))
+
+    def _from_model(self, persona: str, trigger: Trigger, values: dict[str, str],
+                    tags: Sequence[str], recent: set[str], rng: np.random.Generator):
+        options = self.bank.condition_tags(persona, trigger.id, tags)
+        used = options[int(rng.integers(len(options)))]
+        vocabulary = self.model.vocabulary
+        prefix = vocabulary.encode(control_tokens(persona, trigger.id, used))
+        rejected: list[str] = []
+        for _ in range(self.sampling.rounds):
+            for ids in sample_batch(self.model, prefix, self.sampling, rng):
+                if ids is None:
+                    rejected.append("no end of line")
+                    continue
+                text, problem = checked(vocabulary.decode(ids), values, tags,
+                                        trigger.max_response_length, recent)
+                if text is not None:
+                    return text, used, rejected, len(prefix), len(ids) + 1
+                rejected.append(problem or "")
+        return None, used, rejected, len(prefix), 0
+
+    def _from_alternative(self, persona: str, trigger: Trigger, values: dict[str, str],
+                          recent: set[str], rng: np.random.Generator):
+        assert self.alternative is not None
+        prompt = prompt_for(persona, trigger, values)
+        rejected: list[str] = []
+        tokens_in = 0
+        for _ in range(self.sampling.rounds * 2):
+            text, tokens_in, tokens_out = self.alternative.generate(
+                prompt, rng, self.sampling.max_tokens, self.sampling.temperature)
+            problem = text_problem(text, trigger.max_response_length, recent)
+            if problem is None and (stray := ungrounded_numbers(text, values)):
+                problem = f"numbers not in the context: {stray}"
+            if problem is None:
+                return text, [], rejected, tokens_in, tokens_out
+            rejected.append(problem)
+        return None, [], rejected, tokens_in, 0
+
+    def _fallback(self, persona: str, trigger: Trigger, values: dict[str, str],
+                  tags: Sequence[str], recent: set[str], seed: int) -> tuple[str, list[str]]:
+        """A corpus line written for (a subset of) this situation, chosen by the seed."""
+        usable: list[tuple[int, str, list[str]]] = []
+        for line in self.bank.fitting(persona, trigger.id, tags):
+            if not set(slots_in(line.text)) <= values.keys():
+                continue
+            text = spoken(line.text, values)
+            if len(text) <= trigger.max_response_length:
+                usable.append((len(line.tags), text, sorted(line.tags)))
+        fresh = [entry for entry in usable if normalized(entry[1]) not in recent] or usable
+        if not fresh:
+            log.warning("no fallback line for %s/%s with tags %s", persona, trigger.id, tags)
+            return LAST_RESORT.get(persona, LAST_RESORT["alice"]), []
+        best = max(entry[0] for entry in fresh)
+        top = [entry for entry in fresh if entry[0] == best]
+        _, text, used = top[seed % len(top)]
+        return text, used

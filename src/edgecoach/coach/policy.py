@@ -1,0 +1,125 @@
+"""Whether to speak for an event, and about what: the coaching policy.
+
+`decide` runs a list of gates in order; the first that says no gives the reason the
+event is suppressed. The rate limit is the last gate, so a line that would be
+suppressed anyway costs no quota. New gates (a talk budget, chattiness) slot into
+`_gates` without touching the rest.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from edgecoach.catalog import Catalog
+from edgecoach.coach.tags import situation_tags
+from edgecoach.contract import Subscription, Trigger, WorkoutEvent
+from edgecoach.contract.vocabulary import TIER_RANK
+from edgecoach.settings import AthleteSettings, StrainSettings
+from edgecoach.store.limits import Limits
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """speak, or not and why; the situation tags the line should be written for."""
+
+    speak: bool
+    reason: str | None = None
+    tags: list[str] = field(default_factory=list)
+    priority: int = 0
+
+
+Gate = Callable[[WorkoutEvent, Trigger, Subscription, bool, list[str]], str | None]
+
+
+class CoachPolicy:
+    """Trigger conditions, required context, per-trigger cooldown, then the hourly/daily limits.
+
+    Blocking (the limit check writes SQLite): call it from a worker thread.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        limits: Limits,
+        athlete: AthleteSettings | None = None,
+        clock: Clock = time.time,
+        strain: StrainSettings | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.limits = limits
+        self.athlete = athlete or AthleteSettings()
+        self.strain = strain or StrainSettings()
+        self.clock = clock
+        self._last_spoken: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._gates: list[Gate] = [
+            self._voice_access, self._device, self._tier, self._phase, self._context,
+            self._situation, self._cooldown,
+        ]
+
+    def tags_for(self, event: WorkoutEvent) -> list[str]:
+        """The situation tags of an event (no gate, no quota)."""
+        return situation_tags(event.trigger_id, event.context, self.athlete, self.strain)
+
+    def decide(self, event: WorkoutEvent, subscription: Subscription,
+               has_earbuds: bool) -> Decision:
+        trigger = self.catalog.trigger(event.trigger_id)
+        tags = self.tags_for(event)
+        with self._lock:  # cooldown check and start are one step across worker threads
+            for gate in self._gates:
+                reason = gate(event, trigger, subscription, has_earbuds, tags)
+                if reason:
+                    log.debug("event %s suppressed: %s", event.id, reason)
+                    return Decision(False, reason, tags, trigger.priority)
+            prefs = subscription.device_preferences
+            allowed = self.limits.try_acquire(
+                event.user_id, "coaching_trigger", subscription.subscription_type,
+                prefs.max_daily_coaching, event.id)
+            if not allowed.allowed:
+                return Decision(False, allowed.reason, tags, trigger.priority)
+            self._last_spoken[(event.user_id, trigger.id)] = self.clock()
+        return Decision(True, None, tags, trigger.priority)
+
+    # Gates: each returns the reason to stay silent, or None.
+
+    def _voice_access(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        return None if subscription.voice_access else "voice access is off for this user"
+
+    def _device(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        if trigger.conditions.device_required == "earbuds" and not has_earbuds:
+            return f"{trigger.id} needs earbuds connected"
+        return None
+
+    def _tier(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        needed = trigger.conditions.subscription_level
+        if TIER_RANK[subscription.subscription_type] < TIER_RANK[needed]:
+            return f"{trigger.id} needs a {needed} subscription"
+        return None
+
+    def _phase(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        if subscription.training_phase not in trigger.conditions.training_phase:
+            return f"{trigger.id} is off in the {subscription.training_phase} phase"
+        return None
+
+    def _context(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        known = event.context.model_dump(by_alias=True, exclude_none=True)
+        missing = [name for name in trigger.required_context if name not in known]
+        return f"context lacks {', '.join(missing)}" if missing else None
+
+    def _situation(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        if trigger.id == "hr-zone" and not {"above-zone", "below-zone"} & set(tags):
+            return "heart rate is within the target zone"
+        return None
+
+    def _cooldown(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        last = self._last_spoken.get((event.user_id, trigger.id))
+        if last is None or trigger.cooldown_seconds <= 0:
+            return None
+        left = trigger.cooldown_seconds - (self.clock() - last)
+        return f"{trigger.id} cooling down ({left:.0f} s left)" if left > 0 else None

@@ -1,0 +1,124 @@
+"""The shipped model: loads, writes valid grounded lines for every persona x trigger."""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgecoach.bench.model import random_context
+from edgecoach.catalog import load_catalog
+from edgecoach.coach import LineGenerator, SamplingSettings, situation_tags
+from edgecoach.coach.checks import DIGITS_RE, normalized, text_problem
+from edgecoach.coach.slots import slot_values
+from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS, VoiceResponse, WorkoutContext
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+
+CATALOG = load_catalog(CONFIG_DIR)
+SQUAT = WorkoutContext(exercise="squat", reps=5, weight=100, heart_rate=150, set_number=2,
+                       rest_seconds=90)
+
+
+@pytest.fixture(scope="module")
+def generator() -> LineGenerator:
+    return LineGenerator.load(MODELS_DIR)
+
+
+def assert_grounded(text: str, context: WorkoutContext, trigger: str) -> None:
+    values = slot_values(context, trigger)
+    known = {n for value in values.values() for n in DIGITS_RE.findall(value)}
+    stray = [n for n in DIGITS_RE.findall(text) if n not in known]
+    assert not stray, f"{text!r} says {stray}, not in {values}"
+    assert "{" not in text and "<" not in text
+
+
+@pytest.mark.parametrize("persona", PERSONA_IDS)
+@pytest.mark.parametrize("trigger", TRIGGER_IDS)
+def test_valid_line_for_every_persona_and_trigger(generator, persona, trigger) -> None:
+    rng = random.Random(f"{persona}/{trigger}")
+    context = random_context(trigger, rng)
+    tags = situation_tags(trigger, context) or (["first-run"] if trigger == "onboarding" else [])
+    line = generator.generate(persona, CATALOG.trigger(trigger), context, tags, seed=1,
+                              recent=[])
+    assert not line.fallback, line.rejected
+    assert text_problem(line.text, CATALOG.trigger(trigger).max_response_length, set()) is None
+    assert_grounded(line.text, context, trigger)
+    assert 0 < len(line.toast) <= 60
+    meta = line.metadata
+    assert meta.model_version == generator.model.manifest["modelVersion"]
+    assert meta.input_tokens >= 3 and meta.output_tokens >= 3 and meta.generation_latency > 0
+    assert set(line.condition_tags) <= set(tags)
+
+
+def test_same_seed_same_line(generator) -> None:
+    trigger = CATALOG.trigger("set-end")
+    tags = situation_tags("set-end", SQUAT)
+    lines = [generator.generate("aiden", trigger, SQUAT, tags, seed=s, recent=[]).text
+             for s in (5, 5, 6, 7, 8)]
+    assert lines[0] == lines[1]
+    assert len(set(lines)) >= 3
+
+
+contexts = st.builds(
+    WorkoutContext,
+    exercise=st.sampled_from(["squat", "run", "push-up"]),
+    reps=st.none() | st.integers(1, 50),
+    weight=st.none() | st.floats(0, 400).map(lambda w: round(w * 4) / 4),
+    strain=st.none() | st.floats(0, 100),
+    heart_rate=st.none() | st.integers(40, 220),
+    peak_heart_rate=st.none() | st.integers(40, 250),
+    sleep_hours=st.none() | st.floats(0, 12),
+    set_number=st.none() | st.integers(1, 20),
+    total_sets=st.none() | st.integers(0, 40),
+    rest_seconds=st.none() | st.integers(0, 600),
+    duration_seconds=st.none() | st.floats(0, 7200),
+    volume=st.none() | st.floats(0, 50000),
+    zone_low=st.none() | st.integers(100, 140),
+    zone_high=st.none() | st.integers(141, 180),
+    personal_best=st.booleans(),
+    last_set=st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(persona=st.sampled_from(PERSONA_IDS), trigger=st.sampled_from(TRIGGER_IDS),
+       context=contexts, seed=st.integers(0, 2**63))
+def test_no_number_that_is_not_in_the_context(generator, persona, trigger, context,
+                                              seed) -> None:
+    tags = situation_tags(trigger, context)
+    line = generator.generate(persona, CATALOG.trigger(trigger), context, tags, seed=seed,
+                              recent=[])
+    assert_grounded(line.text, context, trigger)
+    assert len(line.text) <= CATALOG.trigger(trigger).max_response_length
+    assert len(line.toast) <= 60
+
+
+def test_no_repeat_of_the_recent_lines_in_a_real_store(generator, store) -> None:
+    trigger = CATALOG.trigger("set-end")
+    tags = situation_tags("set-end", SQUAT)
+    said = []
+    for _ in range(4):
+        line = generator.generate("alice", trigger, SQUAT, tags, seed=11,
+                                  recent=store.responses.recent_texts("athlete", 20))
+        said.append(line.text)
+        store.responses.add(VoiceResponse(user_id="athlete", trigger_id="set-end",
+                                          persona_id="alice", text_content=line.text))
+    assert len({normalized(text) for text in said}) == 4, said
+
+
+def test_fallback_is_a_fitting_corpus_line(generator) -> None:
+    never = LineGenerator(generator.model, generator.bank, SamplingSettings(rounds=0))
+    context = WorkoutContext(exercise="push-up", reps=12, set_number=3, rest_seconds=60)
+    tags = situation_tags("set-end", context)
+    line = never.generate("aiden", CATALOG.trigger("set-end"), context, tags, seed=3,
+                          recent=[])
+    assert line.fallback and set(line.condition_tags) <= set(tags)
+    corpus = [row.text for row in generator.bank.of("aiden", "set-end")]
+    assert any(normalized(line.text) == normalized(fill) for fill in (
+        t.replace("{exercise}", "push-up").replace("{reps}", "12").replace("{set}", "3")
+        .replace("{rest}", "60") for t in corpus))
+    assert "kilos" not in line.text and "beats" not in line.text
+    again = never.generate("aiden", CATALOG.trigger("set-end"), context, tags, seed=3,
+                           recent=[line.text])
+    assert again.text != line.text

@@ -1,0 +1,79 @@
+"""The corpus as training examples: control prefix + line tokens + EOS, loss on the line only."""
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from edgecoach.coach.vocabulary import EOS, PAD, Vocabulary, control_tokens, split_tokens
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+PERSONAS = ("alice", "aiden")
+
+
+def read_corpus(corpus_dir: Path = CORPUS_DIR) -> list[dict]:
+    """Every line of every persona file, in a stable order."""
+    rows: list[dict] = []
+    for persona in PERSONAS:
+        with (corpus_dir / f"{persona}.jsonl").open() as file:
+            rows.extend(json.loads(line) for line in file if line.strip())
+    return rows
+
+
+def corpus_hash(corpus_dir: Path = CORPUS_DIR) -> str:
+    digest = hashlib.sha256()
+    for persona in PERSONAS:
+        digest.update((corpus_dir / f"{persona}.jsonl").read_bytes())
+    return digest.hexdigest()
+
+
+def controls_of(rows: list[dict]) -> set[str]:
+    return {token for row in rows
+            for token in control_tokens(row["persona"], row["trigger"], row["tags"])}
+
+
+@dataclass
+class Example:
+    ids: list[int]
+    prefix: int  # number of control tokens (no loss on them)
+
+
+def examples(rows: list[dict], vocabulary: Vocabulary) -> list[Example]:
+    out = []
+    for row in rows:
+        prefix = control_tokens(row["persona"], row["trigger"], row["tags"])
+        ids = vocabulary.encode([*prefix, *split_tokens(row["text"]), EOS])
+        out.append(Example(ids, len(prefix)))
+    return out
+
+
+def split(rows: list[dict], held_out: float, seed: int) -> tuple[list[dict], list[dict]]:
+    shuffled = rows[:]
+    random.Random(seed).shuffle(shuffled)
+    cut = int(len(shuffled) * held_out)
+    return shuffled[cut:], shuffled[:cut]
+
+
+def batches(items: list[Example], size: int, pad: int, generator: random.Random | None):
+    """(inputs, targets) tensors; targets are -100 on the prefix and on padding."""
+    order = list(range(len(items)))
+    if generator:
+        generator.shuffle(order)
+    for start in range(0, len(order), size):
+        chunk = [items[i] for i in order[start:start + size]]
+        width = max(len(e.ids) for e in chunk) - 1
+        inputs = torch.full((len(chunk), width), pad, dtype=torch.long)
+        targets = torch.full((len(chunk), width), -100, dtype=torch.long)
+        for row, example in enumerate(chunk):
+            ids = torch.tensor(example.ids)
+            inputs[row, :len(ids) - 1] = ids[:-1]
+            targets[row, :len(ids) - 1] = ids[1:]
+            targets[row, :example.prefix - 1] = -100
+        yield inputs, targets
+
+
+__all__ = ["PAD", "Example", "batches", "corpus_hash", "controls_of", "examples", "read_corpus",
+           "split"]
