@@ -21,7 +21,7 @@ lint:
 
 model:  ## train, quantize and evaluate the coach model (torch, CPU)
 	scripts/setup.sh train
-	$(VENV)/python -m training.train
+	$(VENV)/python -m training.train --threads 1
 
 bench:  ## print the performance figures
 	scripts/setup.sh runtime

@@ -6,6 +6,7 @@ from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
 from edgecoach.cli.common import open_store, print_json, settings
 from edgecoach.contract import Feedback, parse
+from edgecoach.feedback import give_feedback
 
 config_app = typer.Typer(help="Show the configuration in force.", no_args_is_help=True)
 user_app = typer.Typer(help="Export or delete everything stored about a user.",
@@ -57,7 +58,7 @@ def feedback(
     """Rate a spoken line; the rating is stored and queued for upstream."""
     rated = parse(Feedback, {"rating": rating, "helpful": helpful, "comments": comment})
     with open_store() as store:
-        response = store.responses.set_feedback(response_id, rated)
+        response = give_feedback(store, response_id, rated)
     print_json({"id": response.id, "feedback": rated.to_json_dict()})
 
 

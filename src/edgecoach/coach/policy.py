@@ -8,14 +8,15 @@ suppressed anyway costs no quota. New gates (a talk budget, chattiness) slot int
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edgecoach.catalog import Catalog
+from edgecoach.coach.seeds import content_seed
 from edgecoach.coach.tags import situation_tags
 from edgecoach.contract import Subscription, Trigger, WorkoutEvent
 from edgecoach.contract.vocabulary import TIER_RANK
+from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import AthleteSettings, StrainSettings
 from edgecoach.store.limits import Limits
 
@@ -48,19 +49,19 @@ class CoachPolicy:
         catalog: Catalog,
         limits: Limits,
         athlete: AthleteSettings | None = None,
-        clock: Clock = time.time,
         strain: StrainSettings | None = None,
+        talk_budget: TalkBudget | None = None,
     ) -> None:
         self.catalog = catalog
         self.limits = limits
         self.athlete = athlete or AthleteSettings()
         self.strain = strain or StrainSettings()
-        self.clock = clock
+        self.talk_budget = talk_budget
         self._last_spoken: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._gates: list[Gate] = [
             self._voice_access, self._device, self._tier, self._phase, self._context,
-            self._situation, self._cooldown,
+            self._situation, self._cooldown, self._talk,
         ]
 
     def tags_for(self, event: WorkoutEvent) -> list[str]:
@@ -83,7 +84,9 @@ class CoachPolicy:
                 prefs.max_daily_coaching, event.id)
             if not allowed.allowed:
                 return Decision(False, allowed.reason, tags, trigger.priority)
-            self._last_spoken[(event.user_id, trigger.id)] = self.clock()
+            self._last_spoken[(event.user_id, trigger.id)] = event.timestamp
+            if self.talk_budget is not None:
+                self.talk_budget.record_spoken(event.user_id, event.timestamp)
         return Decision(True, None, tags, trigger.priority)
 
     # Gates: each returns the reason to stay silent, or None.
@@ -121,5 +124,14 @@ class CoachPolicy:
         last = self._last_spoken.get((event.user_id, trigger.id))
         if last is None or trigger.cooldown_seconds <= 0:
             return None
-        left = trigger.cooldown_seconds - (self.clock() - last)
+        # Event time, not the wall clock: a replayed workout cools down in workout time.
+        left = trigger.cooldown_seconds - (event.timestamp - last)
         return f"{trigger.id} cooling down ({left:.0f} s left)" if left > 0 else None
+
+    def _talk(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
+        if self.talk_budget is None:
+            return None
+        _, reason = self.talk_budget.allows(
+            event.user_id, trigger.id, trigger.priority, event.timestamp,
+            seed=content_seed(event.user_id, trigger.id, event.context))
+        return reason

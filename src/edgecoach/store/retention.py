@@ -49,11 +49,15 @@ class Retention:
                 [now, user_id],
             ).rowcount
 
-    def delete_user(self, user_id: str) -> dict[str, int]:
-        """Soft-delete then purge every row and every unshared audio clip of the user."""
+    def delete_user(self, user_id: str, keep_audio: bool = False) -> dict[str, int]:
+        """Soft-delete then purge every row and every unshared audio clip of the user.
+
+        `keep_audio` keeps the cached clips (the demo starts each run afresh but fast).
+        """
         self.soft_delete_user(user_id)
         with self.database.transaction() as db:
-            counts = {"audio_cache": _drop_unshared_audio(db, "userId = ?", [user_id])}
+            counts = {"audio_cache": 0 if keep_audio else _drop_unshared_audio(
+                db, "userId = ?", [user_id])}
             for table in USER_TABLES:
                 counts[table] = db.execute(
                     f"delete from {table} where userId = ?", [user_id]).rowcount

@@ -1,0 +1,36 @@
+"""JSON bodies taken as the schema states them, not as pydantic's lax mode would coerce them.
+
+FastAPI validates a body in lax mode, where `"weight": true` becomes 1.0 and `"reps": "8"`
+becomes 8: the kind of truthiness the design rules out. Routes keep the model as their
+body parameter (for the OpenAPI document and the first check) and pass what FastAPI made
+of it to `strict_body`, which reads the body again in strict mode. The one coercion kept
+is JSON Schema's own: an integer may be written `8.0`.
+"""
+
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _integral_float(problem: ErrorDetails) -> bool:
+    value = problem.get("input")
+    return problem["type"] == "int_type" and isinstance(value, float) and value.is_integer()
+
+
+async def strict_body(request: Request, validated: Model) -> Model:
+    """`validated` if the raw body also passes strict validation; 422 naming the field if not."""
+    try:
+        type(validated).model_validate_json(await request.body(), strict=True)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        if not all(_integral_float(problem) for problem in problems):
+            raise RequestValidationError([
+                {**problem, "loc": ("body", *problem["loc"])}
+                for problem in problems if not _integral_float(problem)
+            ]) from None
+    return validated

@@ -1,0 +1,59 @@
+"""Request and response bodies of the API that are not entities of the contract."""
+
+from typing import Annotated, Any
+
+from fastapi import Path, Request
+from pydantic import Field
+
+from edgecoach.api.port import TalkDirection
+from edgecoach.contract.base import CamelModel
+from edgecoach.errors import ValidationFailed
+
+# The contract's bounds on a user id, applied to path and query parameters too.
+UserIdPath = Annotated[str, Path(alias="userId", min_length=1, max_length=128)]
+MAX_LIST_LIMIT = 200
+DEFAULT_LIST_LIMIT = 20
+
+
+class StatusQuery(CamelModel):
+    """Query of /v1/status; an unknown parameter is an error, like an unknown body field."""
+
+    user_id: str | None = Field(default=None, min_length=1, max_length=128,
+                                description="Defaults to the daemon's athlete")
+
+
+class ResponsesQuery(StatusQuery):
+    limit: int = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
+
+
+def reject_repeated_query_parameters(request: Request) -> None:
+    """Every query parameter of this API is single-valued: `?userId=a&userId=b` is an error,
+    not a silent pick of one of them."""
+    seen: set[str] = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise ValidationFailed(f"query.{key}", "given more than once")
+        seen.add(key)
+
+
+class EventAccepted(CamelModel):
+    """The event is on the daemon's queue; its outcome shows in /v1/responses."""
+
+    event_id: str
+
+
+class StatusReport(CamelModel):
+    daemon: dict[str, Any] = Field(description="What the daemon reports (queue, devices, sync)")
+    user_id: str | None = None
+    limits_remaining: dict[str, int] | None = Field(
+        default=None, description="coachingPerHour, ttsPerHour, coachingToday")
+    outbox_pending: int = Field(ge=0)
+
+
+class TalkRequest(CamelModel):
+    direction: TalkDirection
+
+
+class UserDeleted(CamelModel):
+    user_id: str
+    deleted: dict[str, int] = Field(description="Rows removed, by table")

@@ -1,0 +1,116 @@
+"""End-to-end benchmark: the real pipeline coaching replayed workouts.
+
+    python -m edgecoach.bench e2e [--speed 60] [--idle-seconds 10]
+
+For each recording, twice (speculative synthesis off, then on), each time on a fresh
+database (an empty audio cache): event -> audio-ready latency p50/p95 for cache hits
+and misses, the cache-hit ratio of set-start/set-end lines, generation and TTS times,
+CPU seconds per coached line. Then the idle daemon's CPU use and the peak RSS.
+"""
+
+import argparse
+import asyncio
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from edgecoach.audio import NullSink, Player
+from edgecoach.contract import Subscription
+from edgecoach.daemon import Daemon, build_parts
+from edgecoach.paths import DATA_DIR
+from edgecoach.pipeline import CoachingPipeline
+from edgecoach.replay_coach import ReplayReport, coach_recording, percentile
+from edgecoach.settings import Settings, load_settings
+
+RECORDINGS = [DATA_DIR / "recordings" / "strength-session.jsonl",
+              DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"]
+USER = "bench"
+SET_TRIGGERS = ("set-start", "set-end")
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def coach_once(settings: Settings, recording: Path, speed: float,
+                     speculate: bool) -> tuple[ReplayReport, float]:
+    parts = build_parts(settings)
+    parts.player = Player(NullSink())
+    parts.devices.has_earbuds = True
+    parts.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer"))
+    pipeline = CoachingPipeline(parts, speculate=speculate)
+    await parts.player.start()
+    started = cpu_seconds()
+    report = await coach_recording(pipeline, settings, recording, USER, speed)
+    used = cpu_seconds() - started
+    await pipeline.close()
+    await parts.player.close()
+    parts.store.close()
+    return report, used
+
+
+def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
+    spoken = report.spoken
+    sets = [o for o in spoken if o.event.trigger_id in SET_TRIGGERS and o.spoken]
+    hits = [o.ready_ms for o in spoken if o.spoken and o.spoken.cache_hit]
+    misses = [o.ready_ms for o in spoken if o.spoken and not o.spoken.cache_hit]
+    tts = [o.response.metadata.tts_latency for o in spoken
+           if o.response and o.spoken and not o.spoken.cache_hit]
+    generation = [o.response.metadata.generation_latency for o in spoken
+                  if o.response and not o.prepared]
+    return {
+        "lines": len(spoken),
+        "set hit ratio": f"{sum(o.spoken.cache_hit for o in sets)}/{len(sets)}"
+                         f" = {sum(o.spoken.cache_hit for o in sets) / max(1, len(sets)):.0%}",
+        "ready hit p50/p95 ms": (percentile(hits, 50), percentile(hits, 95)),
+        "ready miss p50/p95 ms": (percentile(misses, 50), percentile(misses, 95)),
+        "generation p50/p95 ms": (percentile(generation, 50), percentile(generation, 95)),
+        "tts (miss) p50/p95 ms": (percentile(tts, 50), percentile(tts, 95)),
+        "cpu s per line": round(cpu / max(1, len(spoken)), 3),
+    }
+
+
+async def idle_cpu(settings: Settings, seconds: float) -> float:
+    """CPU share of one core used by a daemon with no events (API and sync running)."""
+    daemon = Daemon(settings, build_parts(settings))
+    task = asyncio.create_task(daemon.run())
+    await asyncio.sleep(2)  # start-up work is not idle
+    started, wall = cpu_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    share = (cpu_seconds() - started) / (time.monotonic() - wall)
+    daemon.stop.set()
+    await task
+    return share
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m edgecoach.bench e2e")
+    parser.add_argument("--speed", type=float, default=60.0)
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    for recording in RECORDINGS:
+        for speculate in (False, True):
+            with tempfile.TemporaryDirectory() as data_dir:
+                settings = load_settings(data_dir=Path(data_dir))
+                report, cpu = asyncio.run(coach_once(settings, recording, args.speed,
+                                                     speculate))
+            print(f"{recording.name} speed {args.speed:g}, speculative synthesis "
+                  f"{'on' if speculate else 'off'}:")
+            for name, value in describe(report, cpu).items():
+                print(f"  {name:<24} {value}")
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = load_settings(data_dir=Path(data_dir))
+        settings.api.port = 0
+        share = asyncio.run(idle_cpu(settings, args.idle_seconds))
+    print(f"idle daemon CPU: {share:.2%} of one core over {args.idle_seconds:g} s")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

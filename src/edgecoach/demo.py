@@ -1,0 +1,106 @@
+"""`edgecoach demo`: coach a real recorded workout, writing every line as WAV.
+
+The demo has its own database (demo.db beside the daemon's) whose audio cache is kept
+between runs, so a second run is fast; everything else of the demo user starts afresh.
+The demo acts as if earbuds were connected, so every trigger can speak.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from edgecoach.audio import Player, TeeSink, WavDirSink, make_output
+from edgecoach.contract import Subscription
+from edgecoach.contract.vocabulary import PersonaId
+from edgecoach.daemon import build_parts
+from edgecoach.paths import DATA_DIR
+from edgecoach.pipeline import CoachingPipeline, Outcome
+from edgecoach.replay_coach import ReplayReport, coach_recording
+from edgecoach.settings import Settings
+from edgecoach.sources import plan_recording, read_fit, read_script
+from edgecoach.sources.script import SCRIPT_SUFFIXES
+from edgecoach.store import Store
+from edgecoach.transcript import Transcript
+
+DEMO_USER = "demo"
+DEFAULT_RECORDING = DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    out: Path
+    persona: PersonaId
+    speed: float
+    recording: Path = DEFAULT_RECORDING
+
+
+def workout_length(path: Path, settings: Settings) -> float:
+    """Seconds of workout, for the progress bar (a quick read of the file)."""
+    from edgecoach.sources import StrainMeter
+    from edgecoach.sources.script import plan_script
+
+    if path.suffix.lower() in SCRIPT_SUFFIXES:
+        plan = plan_script(read_script(path))
+    else:
+        plan = plan_recording(read_fit(path), StrainMeter.from_settings(settings.athlete))
+    return max((planned.offset for planned in plan), default=0.0)
+
+
+def prepare_demo_store(settings: Settings, options: DemoOptions) -> Store:
+    store = Store.open(settings.data_dir / "demo.db")
+    store.retention.delete_user(DEMO_USER, keep_audio=True)
+    store.subscriptions.put(Subscription(user_id=DEMO_USER, subscription_type="trainer",
+                                         preferred_persona=options.persona))
+    return store
+
+
+async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> ReplayReport:
+    options.out.mkdir(parents=True, exist_ok=True)
+    for old in [*options.out.glob("*.wav"), options.out / "transcript.jsonl"]:
+        old.unlink(missing_ok=True)
+    store = prepare_demo_store(settings, options)
+    console.print(f"Loading the coach model and the {options.persona} voice...")
+    parts = build_parts(settings, store=store)
+    parts.devices.has_earbuds = True
+    speaker = make_output(settings.audio.model_copy(update={"output": "auto"}))
+    parts.player = Player(TeeSink(WavDirSink(options.out), speaker))
+    transcript = Transcript(options.out / "transcript.jsonl")
+    pipeline = CoachingPipeline(parts, transcript)
+    total = workout_length(options.recording, settings)
+    await parts.player.start()
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      TextColumn("{task.fields[line]}"), TimeElapsedColumn(),
+                      console=console, transient=False) as bar:
+            task = bar.add_task("workout", total=max(total, 1.0), line="")
+
+            def show(offset: float, outcome: Outcome | None) -> None:
+                line = ""
+                if outcome and outcome.response:
+                    line = f"{outcome.event.trigger_id}: {outcome.response.text_content}"
+                    bar.console.print(f"  [cyan]{outcome.event.trigger_id:>11}[/] "
+                                      f"{outcome.response.text_content}")
+                bar.update(task, completed=offset, line=line[:60])
+
+            report = await coach_recording(pipeline, settings, options.recording, DEMO_USER,
+                                           options.speed, show)
+            bar.update(task, completed=max(total, 1.0))
+    finally:
+        await pipeline.close()
+        await parts.player.close()
+        parts.voice.cache.flush_hits()
+        transcript.close()
+        store.close()
+    return report
+
+
+def print_summary(report: ReplayReport, options: DemoOptions, console: Console) -> None:
+    summary = report.summary()
+    console.print(f"\n[bold]{summary['linesSpoken']} lines[/] spoken by {options.persona} "
+                  f"over {summary['workoutSeconds']:.0f} s of workout "
+                  f"({summary['suppressed']} held back, {summary['cacheHits']} cache hits).")
+    console.print(f"WAV files and transcript.jsonl in {options.out}")
+    console.print_json(json.dumps(summary))

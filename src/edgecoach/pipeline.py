@@ -1,0 +1,274 @@
+"""The flow of one event (DESIGN section 3): policy, line, voice, output, store.
+
+Blocking work (SQLite, ONNX, Piper) runs in worker threads; this module only awaits it.
+Every event is stored first and ends marked spoken, suppressed (with the reason) or
+failed, so none is lost whatever happens after it arrives.
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from edgecoach.audio import Player
+from edgecoach.catalog import Catalog
+from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
+from edgecoach.coach.seeds import content_seed
+from edgecoach.contract import (
+    DeviceState,
+    ResponseMetadata,
+    Subscription,
+    VoiceResponse,
+    WorkoutContext,
+    WorkoutEvent,
+)
+from edgecoach.errors import EdgeCoachError
+from edgecoach.session.workout import Notice
+from edgecoach.store import Store
+from edgecoach.transcript import Transcript
+from edgecoach.voice import SpokenLine, VoiceService
+
+log = logging.getLogger(__name__)
+
+Status = Literal["spoken", "suppressed", "failed"]
+# Context fields known before a set happens (the plan); the rest is measured during it.
+PREDICTABLE_FIELDS = ("exercise", "reps", "weight", "set_number", "rest_seconds", "last_set")
+HEART_RATE_TAGS = frozenset({"hr-easy", "hr-steady", "hr-hard", "hr-max", "no-hr"})
+
+
+@dataclass
+class DeviceStatus:
+    """What the daemon knows of the athlete's devices right now."""
+
+    has_earbuds: bool = False
+    strap_connected: bool = False
+    heart_rate: int | None = None
+    strap_battery: int | None = None
+    platform: str = "linux"
+
+    def state(self) -> DeviceState:
+        return DeviceState(has_earbuds=self.has_earbuds, platform=self.platform)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: WorkoutEvent
+    status: Status
+    reason: str | None = None
+    tags: tuple[str, ...] = ()
+    response: VoiceResponse | None = None
+    spoken: SpokenLine | None = None
+    ready_ms: float = 0.0  # event handed in -> audio ready to play
+    prepared: bool = False
+
+
+@dataclass
+class PreparedLine:
+    line: GeneratedLine
+    context: WorkoutContext
+    tags: tuple[str, ...]
+
+
+@dataclass
+class Parts:
+    """Everything the pipeline calls, built once by the daemon (or a test)."""
+
+    store: Store
+    catalog: Catalog
+    policy: CoachPolicy
+    generator: LineGenerator
+    voice: VoiceService
+    player: Player
+    devices: DeviceStatus = field(default_factory=DeviceStatus)
+
+
+def predictable_part(context: WorkoutContext) -> WorkoutContext:
+    return WorkoutContext(**{name: getattr(context, name) for name in PREDICTABLE_FIELDS})
+
+
+class CoachingPipeline:
+    def __init__(self, parts: Parts, transcript: Transcript | None = None,
+                 speculate: bool = True) -> None:
+        self.parts = parts
+        self.transcript = transcript
+        self.speculate = speculate
+        self._prepared: dict[tuple, PreparedLine] = {}
+        self._last_context: dict[tuple[str, str], WorkoutContext] = {}
+        self._speculation: asyncio.Task[None] | None = None
+
+    async def handle(self, event: WorkoutEvent, workout_time: float | None = None) -> Outcome:
+        started = time.perf_counter()
+        try:
+            outcome = await self._handle(event, started)
+        except EdgeCoachError as error:
+            log.error("event %s (%s) failed: %s", event.id, event.trigger_id, error)
+            await asyncio.to_thread(
+                self.parts.store.responses.mark_event, event.id, "failed", str(error))
+            outcome = Outcome(event, "failed", str(error))
+        self._record(outcome, workout_time)
+        if self.speculate and outcome.status != "failed":
+            self._start_speculation(event)
+        return outcome
+
+    async def _handle(self, event: WorkoutEvent, started: float) -> Outcome:
+        store = self.parts.store
+        subscription, decision = await asyncio.to_thread(self._decide, event)
+        if not decision.speak:
+            return Outcome(event, "suppressed", decision.reason, tuple(decision.tags))
+        persona = subscription.preferred_persona
+        trigger = self.parts.catalog.trigger(event.trigger_id)
+        prepared = self._take_prepared(event, decision.tags)
+        line = prepared.line if prepared else await asyncio.to_thread(
+            self._generate, persona, event, decision.tags)
+        spoken = await asyncio.to_thread(self._speak, persona, line.text, event, subscription)
+        if spoken is None:
+            reason = "tts limit reached"
+            await asyncio.to_thread(store.responses.mark_event, event.id, "suppressed", reason)
+            return Outcome(event, "suppressed", reason, tuple(decision.tags))
+        ready_ms = (time.perf_counter() - started) * 1000
+        self.parts.player.enqueue(spoken, priority=trigger.priority, label=event.trigger_id)
+        response = self._response(event, persona, line, spoken)
+        await asyncio.to_thread(store.responses.add, response)
+        return Outcome(event, "spoken", None, tuple(decision.tags), response, spoken, ready_ms,
+                       prepared is not None)
+
+    def _decide(self, event: WorkoutEvent) -> tuple[Subscription, Any]:
+        store = self.parts.store
+        store.responses.record_event(event)
+        subscription = store.subscriptions.get(event.user_id)
+        decision = self.parts.policy.decide(event, subscription, self.parts.devices.has_earbuds)
+        if not decision.speak:
+            store.responses.mark_event(event.id, "suppressed", decision.reason)
+        return subscription, decision
+
+    def _generate(self, persona: str, event: WorkoutEvent, tags: list[str]) -> GeneratedLine:
+        return self.parts.generator.generate(
+            persona, self.parts.catalog.trigger(event.trigger_id), event.context, tags,
+            seed=content_seed(event.user_id, event.trigger_id, event.context),
+            recent=self.parts.store.responses.recent_texts(event.user_id, 20),
+        )
+
+    def _speak(self, persona: str, text: str, event: WorkoutEvent,
+               subscription: Subscription) -> SpokenLine | None:
+        """Synthesize (or fetch from cache); a cache hit costs no TTS quota."""
+        voice = self.parts.voice
+        if not voice.is_cached(persona, text):
+            decision = self.parts.store.limits.try_acquire(
+                event.user_id, "tts_generation", subscription.subscription_type,
+                subscription.device_preferences.max_daily_coaching, event.id)
+            if not decision.allowed:
+                return None
+        return voice.speak(persona, text)
+
+    def _response(self, event: WorkoutEvent, persona: str, line: GeneratedLine,
+                  spoken: SpokenLine) -> VoiceResponse:
+        metadata = ResponseMetadata(
+            **{**line.metadata.model_dump(), "tts_latency": spoken.tts_latency_ms,
+               "cache_hit": spoken.cache_hit})
+        return VoiceResponse(
+            user_id=event.user_id, trigger_id=event.trigger_id, persona_id=persona,
+            text_content=line.text, toast_message=line.toast, audio_key=spoken.cache_key,
+            audio_length=spoken.audio_length_s, metadata=metadata,
+            workout_context=event.context, device_state=self.parts.devices.state(),
+            event_id=event.id,
+        )
+
+    # Speculative synthesis: while the athlete rests, prepare the likely next lines.
+
+    def _prepared_key(self, user_id: str, trigger_id: str, context: WorkoutContext) -> tuple:
+        return (user_id, trigger_id, context.exercise, context.set_number)
+
+    def _take_prepared(self, event: WorkoutEvent, tags: list[str]) -> PreparedLine | None:
+        """A prepared line is used only if everything it was written for still holds."""
+        key = self._prepared_key(event.user_id, event.trigger_id, event.context)
+        prepared = self._prepared.pop(key, None)
+        if prepared is None:
+            return None
+        fits = predictable_part(event.context) == prepared.context and (
+            set(tags) - HEART_RATE_TAGS == set(prepared.tags) - HEART_RATE_TAGS)
+        return prepared if fits else None
+
+    def _start_speculation(self, event: WorkoutEvent) -> None:
+        if event.trigger_id not in ("set-start", "set-end"):
+            return
+        if self._speculation and not self._speculation.done():
+            self._speculation.cancel()
+        self._speculation = asyncio.create_task(self._prepare_after(event))
+
+    async def _prepare_after(self, event: WorkoutEvent) -> None:
+        """After set n ends: set n+1's start and end; after set n starts: its end.
+
+        The guess is the last context seen for that trigger and exercise, with the next
+        set number: a plan of equal sets (the usual strength session, or laps) hits.
+        """
+        context = event.context
+        if context.set_number is None or context.last_set:
+            return
+        self._last_context[(event.user_id, event.trigger_id)] = predictable_part(context)
+        number = context.set_number + (1 if event.trigger_id == "set-end" else 0)
+        wanted = ["set-start", "set-end"] if event.trigger_id == "set-end" else ["set-end"]
+        upcoming = []
+        for trigger_id in wanted:
+            last = self._last_context.get((event.user_id, trigger_id))
+            if last is None or last.exercise != context.exercise:
+                last = predictable_part(context)
+            upcoming.append((trigger_id, last.model_copy(update={"set_number": number})))
+        try:
+            await self._prepare(event.user_id, upcoming)
+        except EdgeCoachError as error:
+            log.warning("speculative synthesis failed: %s", error)
+
+    async def _prepare(self, user_id: str, upcoming: list[tuple[str, WorkoutContext]]) -> None:
+        subscription = await asyncio.to_thread(self.parts.store.subscriptions.get, user_id)
+        persona = subscription.preferred_persona
+        for trigger_id, context in upcoming:
+            key = self._prepared_key(user_id, trigger_id, context)
+            if key in self._prepared:
+                continue
+            probe = WorkoutEvent(trigger_id=trigger_id, user_id=user_id, context=context)
+            # Heart rate is not known in advance: no HR tag, so the line claims none
+            # (not even "no heart rate") and fits whatever the strap will say.
+            tags = [tag for tag in self.parts.policy.tags_for(probe)
+                    if tag not in HEART_RATE_TAGS]
+            line = await asyncio.to_thread(self._generate, persona, probe, tags)
+            self._prepared[key] = PreparedLine(line, context, tuple(tags))
+            await self.parts.voice.prepare(persona, [line.text])
+
+    async def say_notice(self, user_id: str, notice: Notice,
+                         workout_time: float | None = None) -> None:
+        """Speak a fixed status line (strap lost / back) in the user's persona."""
+        subscription = await asyncio.to_thread(self.parts.store.subscriptions.get, user_id)
+        persona = subscription.preferred_persona
+        spoken = await asyncio.to_thread(self.parts.voice.speak, persona, notice.text)
+        self.parts.player.enqueue(spoken, priority=notice.priority, label=notice.kind)
+        log.info("%s spoken \"%s\"", notice.kind, notice.text)
+        if self.transcript is not None:
+            self.transcript.write({"workoutTime": workout_time, "trigger": notice.kind,
+                                   "status": "spoken", "reason": None, "persona": persona,
+                                   "text": notice.text, "cacheHit": spoken.cache_hit})
+
+    async def close(self) -> None:
+        if self._speculation:
+            self._speculation.cancel()
+            await asyncio.gather(self._speculation, return_exceptions=True)
+
+    def _record(self, outcome: Outcome, workout_time: float | None) -> None:
+        event = outcome.event
+        text = outcome.response.text_content if outcome.response else None
+        log.info("%s %s %s%s", event.trigger_id, outcome.status,
+                 f'"{text}"' if text else "", f" ({outcome.reason})" if outcome.reason else "")
+        if self.transcript is None:
+            return
+        entry: dict[str, Any] = {
+            "workoutTime": workout_time, "trigger": event.trigger_id, "eventId": event.id,
+            "status": outcome.status, "reason": outcome.reason, "tags": list(outcome.tags),
+            "text": text, "persona": outcome.response.persona_id if outcome.response else None,
+        }
+        if outcome.response:
+            entry |= {"toast": outcome.response.toast_message,
+                      "responseId": outcome.response.id,
+                      "cacheHit": outcome.spoken.cache_hit if outcome.spoken else None,
+                      "readyMs": round(outcome.ready_ms, 2),
+                      "prepared": outcome.prepared}
+        self.transcript.write(entry)

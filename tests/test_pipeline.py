@@ -1,0 +1,94 @@
+"""The event pipeline with the real model, the real Piper voice and a real SQLite file."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from edgecoach.audio import NullSink, Player
+from edgecoach.contract import Subscription, WorkoutContext, WorkoutEvent
+from edgecoach.daemon import build_parts
+from edgecoach.paths import DATA_DIR
+from edgecoach.pipeline import CoachingPipeline, Parts
+from edgecoach.replay_coach import coach_recording
+from edgecoach.settings import Settings, load_settings
+from edgecoach.transcript import Transcript, read_transcript
+
+USER = "pipeline-user"
+SCRIPT = DATA_DIR / "recordings" / "strength-session.jsonl"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def parts(settings: Settings):
+    built = build_parts(settings)
+    built.player = Player(NullSink())
+    built.devices.has_earbuds = True
+    built.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer",
+                                               preferred_persona="aiden"))
+    await built.player.start()
+    yield built
+    await built.player.close()
+    built.store.close()
+
+
+def numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def context_numbers(context: WorkoutContext) -> set[str]:
+    values = [v for v in context.model_dump().values() if isinstance(v, int | float)
+              and not isinstance(v, bool)]
+    return {f"{v:g}" for v in values} | {str(round(v)) for v in values}
+
+
+async def test_a_replayed_workout_is_coached_and_stored(parts: Parts, settings: Settings,
+                                                         tmp_path: Path) -> None:
+    transcript = Transcript(tmp_path / "transcript.jsonl")
+    pipeline = CoachingPipeline(parts, transcript)
+    report = await coach_recording(pipeline, settings, SCRIPT, USER, speed=0)
+    await pipeline.close()
+    transcript.close()
+    assert report.outcomes and all(o.status in ("spoken", "suppressed") for o in report.outcomes)
+    assert all(o.reason for o in report.outcomes if o.status == "suppressed")
+    stored = parts.store.responses.recent(USER, 1000)
+    assert len(stored) == len(report.spoken) >= 10
+    for response in stored:  # every number said comes from the event
+        assert numbers(response.text_content) <= context_numbers(response.workout_context), \
+            response.text_content
+        assert len(response.toast_message) <= 60
+    entries = read_transcript(tmp_path / "transcript.jsonl")
+    assert [e["trigger"] for e in entries] == [o.event.trigger_id for o in report.outcomes]
+    assert entries[-1]["trigger"] == "workout-end" and entries[-1]["status"] == "spoken"
+
+
+async def test_the_next_set_is_prepared_during_rest(parts: Parts) -> None:
+    pipeline = CoachingPipeline(parts)
+    squat = {"exercise": "squat", "reps": 5, "weight": 80}
+
+    def event(trigger: str, number: int, at: float, **extra: object) -> WorkoutEvent:
+        return WorkoutEvent(trigger_id=trigger, user_id=USER, timestamp=at,
+                            context=WorkoutContext(**squat, set_number=number, **extra))
+
+    await pipeline.handle(event("set-start", 1, 1000))
+    await pipeline.handle(event("set-end", 1, 1060, rest_seconds=90, heart_rate=150))
+    await pipeline._speculation  # the rest: the daemon keeps handling events meanwhile
+    start = await pipeline.handle(event("set-start", 2, 1150))
+    assert start.status == "spoken" and start.prepared and start.spoken.cache_hit
+    await pipeline.close()
+
+
+async def test_a_denied_tts_request_is_recorded_not_lost(parts: Parts) -> None:
+    parts.store.subscriptions.put(Subscription(user_id=USER, subscription_type="free"))
+    for _ in range(20):
+        parts.store.limits.try_acquire(USER, "tts_generation", "free", 100)
+    pipeline = CoachingPipeline(parts, speculate=False)
+    outcome = await pipeline.handle(WorkoutEvent(trigger_id="workout-end", user_id=USER,
+                                                 context=WorkoutContext(total_sets=3)))
+    assert outcome.status == "suppressed" and outcome.reason == "tts limit reached"
+    assert parts.store.responses.event_counts(USER) == {"suppressed": 1}
+    assert "tts_generation limit" in parts.store.limits.denials(USER)[-1]["reason"]
