@@ -60,7 +60,8 @@ def test_feedback_then_status(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)["feedback"]["rating"] == 4
     code, out, _ = run(capsys, "status")
     status = json.loads(out)
-    assert code == 0 and status["outboxPending"] == 3
+    # the line, its rating, the training record, and the talk budget it taught
+    assert code == 0 and status["outboxPending"] == 4
     assert status["usageStats"]["averageRating"] == 4
 
 
