@@ -99,3 +99,11 @@ def test_tags_for_needs_no_quota(policy, store) -> None:
     tags = policy.tags_for(event("pre-start", sleep_hours=5.0, strain=80))
     assert tags == ["short-sleep", "strain-high"]
     assert store.limits.remaining(USER, "free", 100)["coachingPerHour"] == 50
+
+
+def test_earbuds_only_never_falls_back_to_the_speaker(policy) -> None:
+    earbuds_only = subscription().model_copy(deep=True)
+    earbuds_only.device_preferences.fallback_to_speaker = False
+    silent = policy.decide(event("workout-end", total_sets=3), earbuds_only, False)
+    assert not silent.speak and "fallbackToSpeaker" in silent.reason
+    assert policy.decide(event("workout-end", 2000, total_sets=3), earbuds_only, True).speak

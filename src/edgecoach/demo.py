@@ -19,6 +19,7 @@ from edgecoach.daemon import build_parts
 from edgecoach.paths import DATA_DIR
 from edgecoach.pipeline import CoachingPipeline, Outcome
 from edgecoach.replay_coach import ReplayReport, coach_recording
+from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import Settings
 from edgecoach.sources import plan_recording, read_fit, read_script
 from edgecoach.sources.script import SCRIPT_SUFFIXES
@@ -31,10 +32,14 @@ DEFAULT_RECORDING = DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"
 
 @dataclass(frozen=True)
 class DemoOptions:
-    out: Path
+    """What to coach and where it goes. `wav_dir` None: the configured audio output."""
+
     persona: PersonaId
     speed: float
     recording: Path = DEFAULT_RECORDING
+    wav_dir: Path | None = None
+    transcript: Path | None = None
+    chattiness: str | None = None
 
 
 def workout_length(path: Path, settings: Settings) -> float:
@@ -54,36 +59,44 @@ def prepare_demo_store(settings: Settings, options: DemoOptions) -> Store:
     store.retention.delete_user(DEMO_USER, keep_audio=True)
     store.subscriptions.put(Subscription(user_id=DEMO_USER, subscription_type="trainer",
                                          preferred_persona=options.persona))
+    if options.chattiness:
+        TalkBudget(store.database).set_chattiness(DEMO_USER, options.chattiness)
     return store
 
 
+def make_player(settings: Settings, options: DemoOptions) -> Player:
+    if options.wav_dir is None:
+        return Player(make_output(settings.audio))
+    options.wav_dir.mkdir(parents=True, exist_ok=True)
+    for old in options.wav_dir.glob("*.wav"):
+        old.unlink()
+    speaker = make_output(settings.audio.model_copy(update={"output": "auto"}))
+    return Player(TeeSink(WavDirSink(options.wav_dir), speaker))
+
+
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> ReplayReport:
-    options.out.mkdir(parents=True, exist_ok=True)
-    for old in [*options.out.glob("*.wav"), options.out / "transcript.jsonl"]:
-        old.unlink(missing_ok=True)
     store = prepare_demo_store(settings, options)
     console.print(f"Loading the coach model and the {options.persona} voice...")
     parts = build_parts(settings, store=store)
     parts.devices.has_earbuds = True
-    speaker = make_output(settings.audio.model_copy(update={"output": "auto"}))
-    parts.player = Player(TeeSink(WavDirSink(options.out), speaker))
-    transcript = Transcript(options.out / "transcript.jsonl")
+    parts.player = make_player(settings, options)
+    transcript = None
+    if options.transcript:
+        options.transcript.unlink(missing_ok=True)
+        transcript = Transcript(options.transcript)
     pipeline = CoachingPipeline(parts, transcript)
     total = workout_length(options.recording, settings)
     await parts.player.start()
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                      TextColumn("{task.fields[line]}"), TimeElapsedColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                       console=console, transient=False) as bar:
-            task = bar.add_task("workout", total=max(total, 1.0), line="")
+            task = bar.add_task("workout", total=max(total, 1.0))
 
             def show(offset: float, outcome: Outcome | None) -> None:
-                line = ""
-                if outcome and outcome.response:
-                    line = f"{outcome.event.trigger_id}: {outcome.response.text_content}"
-                    bar.console.print(f"  [cyan]{outcome.event.trigger_id:>11}[/] "
-                                      f"{outcome.response.text_content}")
-                bar.update(task, completed=offset, line=line[:60])
+                if outcome:
+                    bar.console.print(describe_outcome(offset, outcome), highlight=False)
+                bar.update(task, completed=offset)
 
             report = await coach_recording(pipeline, settings, options.recording, DEMO_USER,
                                            options.speed, show)
@@ -92,9 +105,20 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
         await pipeline.close()
         await parts.player.close()
         parts.voice.cache.flush_hits()
-        transcript.close()
+        if transcript:
+            transcript.close()
         store.close()
     return report
+
+
+def describe_outcome(offset: float, outcome: Outcome) -> str:
+    """'00:09:39     set-end  "Lap done..."' or '... held back: cooldown'."""
+    minutes, seconds = divmod(int(offset), 60)
+    hours, minutes = divmod(minutes, 60)
+    head = f"{hours:02d}:{minutes:02d}:{seconds:02d} {outcome.event.trigger_id:>12}"
+    if outcome.response:
+        return f"{head}  \"{outcome.response.text_content}\""
+    return f"{head}  ({outcome.status}: {outcome.reason})"
 
 
 def print_summary(report: ReplayReport, options: DemoOptions, console: Console) -> None:
@@ -102,5 +126,8 @@ def print_summary(report: ReplayReport, options: DemoOptions, console: Console) 
     console.print(f"\n[bold]{summary['linesSpoken']} lines[/] spoken by {options.persona} "
                   f"over {summary['workoutSeconds']:.0f} s of workout "
                   f"({summary['suppressed']} held back, {summary['cacheHits']} cache hits).")
-    console.print(f"WAV files and transcript.jsonl in {options.out}")
+    if options.wav_dir:
+        console.print(f"WAV files in {options.wav_dir}")
+    if options.transcript:
+        console.print(f"Transcript in {options.transcript}")
     console.print_json(json.dumps(summary))

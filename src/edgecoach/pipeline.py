@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from edgecoach.audio import Player
+from edgecoach.audio.earcon import earcon
 from edgecoach.catalog import Catalog
 from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
 from edgecoach.coach.seeds import content_seed
@@ -35,6 +36,11 @@ Status = Literal["spoken", "suppressed", "failed"]
 # Context fields known before a set happens (the plan); the rest is measured during it.
 PREDICTABLE_FIELDS = ("exercise", "reps", "weight", "set_number", "rest_seconds", "last_set")
 HEART_RATE_TAGS = frozenset({"hr-easy", "hr-steady", "hr-hard", "hr-max", "no-hr"})
+# Cues that are wrong when late: a set already under way, a heart rate that moved on.
+# On a cache miss they get the earcon at once; the line follows only if it is ready
+# within LATE_LINE_MS of the event, else the earcon stands in for it.
+TIME_CRITICAL_TRIGGERS = frozenset({"set-start", "hr-zone"})
+LATE_LINE_MS = 1500.0
 
 
 @dataclass
@@ -121,12 +127,21 @@ class CoachingPipeline:
         prepared = self._take_prepared(event, decision.tags)
         line = prepared.line if prepared else await asyncio.to_thread(
             self._generate, persona, event, decision.tags)
-        spoken = await asyncio.to_thread(self._speak, persona, line.text, event, subscription)
+        cached = await asyncio.to_thread(self.parts.voice.is_cached, persona, line.text)
+        time_critical = not cached and event.trigger_id in TIME_CRITICAL_TRIGGERS
+        if time_critical:
+            self.parts.player.enqueue(earcon(), priority=trigger.priority, label="earcon")
+        spoken = await asyncio.to_thread(self._speak, persona, line.text, event, subscription,
+                                         cached)
+        ready_ms = (time.perf_counter() - started) * 1000
+        reason = None
         if spoken is None:
             reason = "tts limit reached"
+        elif time_critical and ready_ms > LATE_LINE_MS:
+            reason = f"line ready after {ready_ms:.0f} ms: the earcon stood in for it"
+        if reason:
             await asyncio.to_thread(store.responses.mark_event, event.id, "suppressed", reason)
             return Outcome(event, "suppressed", reason, tuple(decision.tags))
-        ready_ms = (time.perf_counter() - started) * 1000
         self.parts.player.enqueue(spoken, priority=trigger.priority, label=event.trigger_id)
         response = self._response(event, persona, line, spoken)
         await asyncio.to_thread(store.responses.add, response)
@@ -150,10 +165,10 @@ class CoachingPipeline:
         )
 
     def _speak(self, persona: str, text: str, event: WorkoutEvent,
-               subscription: Subscription) -> SpokenLine | None:
+               subscription: Subscription, cached: bool) -> SpokenLine | None:
         """Synthesize (or fetch from cache); a cache hit costs no TTS quota."""
         voice = self.parts.voice
-        if not voice.is_cached(persona, text):
+        if not cached:
             decision = self.parts.store.limits.try_acquire(
                 event.user_id, "tts_generation", subscription.subscription_type,
                 subscription.device_preferences.max_daily_coaching, event.id)
@@ -264,6 +279,8 @@ class CoachingPipeline:
             "workoutTime": workout_time, "trigger": event.trigger_id, "eventId": event.id,
             "status": outcome.status, "reason": outcome.reason, "tags": list(outcome.tags),
             "text": text, "persona": outcome.response.persona_id if outcome.response else None,
+            "context": event.context.model_dump(mode="json", by_alias=True,
+                                                exclude_defaults=True),
         }
         if outcome.response:
             entry |= {"toast": outcome.response.toast_message,

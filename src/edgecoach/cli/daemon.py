@@ -53,8 +53,9 @@ def demo(
         raise ValidationFailed("--speed", "must be 0 (as fast as possible) or positive")
     config = settings()
     configure_logging("WARNING")
-    options = DemoOptions(out=out, persona=persona, speed=speed,
-                          recording=recording or DEFAULT_RECORDING)
+    options = DemoOptions(persona=persona, speed=speed,
+                          recording=recording or DEFAULT_RECORDING, wav_dir=out,
+                          transcript=out / "transcript.jsonl")
     console = Console(stderr=False)
     console.print(f"EdgeCoach demo: coaching {options.recording.name} with {persona}.")
     report = asyncio.run(run_demo(config, options, console))

@@ -1,4 +1,4 @@
-"""`edgecoach replay`: play a recorded workout and print its events as they fire."""
+"""`edgecoach replay`: coach a recorded workout as if live (or just print its events)."""
 
 import asyncio
 import math
@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from edgecoach.cli import app
 from edgecoach.cli.common import settings
 from edgecoach.contract import PERSONA_IDS, WorkoutEvent
 from edgecoach.errors import ValidationFailed
+from edgecoach.session.talk_budget import CHATTINESS_LEVELS
+from edgecoach.settings import Settings
 from edgecoach.sources import HeartRateSample, ReplayItem, StrainMeter, replay
 
 
@@ -25,17 +28,40 @@ def replay_command(
         "--persona", help="alice or aiden (default: from settings).")] = None,
     samples: Annotated[bool, typer.Option(
         "--samples/--no-samples", help="Also print every heart-rate sample.")] = False,
+    events_only: Annotated[bool, typer.Option(
+        "--events-only", help="Print the events only; no coaching (no model, no voice).")
+    ] = False,
+    transcript: Annotated[Path | None, typer.Option(
+        "--transcript", help="Write one JSON line per line spoken or held back, and why.")
+    ] = None,
+    chattiness: Annotated[str | None, typer.Option(
+        "--chattiness", help="quiet, normal or chatty for this replay.")] = None,
 ) -> None:
-    """Replay a recorded workout as a live one, printing each event as it fires."""
+    """Replay a recorded workout as a live one, coaching it (or printing its events)."""
     config = settings()
     chosen = persona or config.persona
     if chosen not in PERSONA_IDS:
         raise ValidationFailed("persona", f"must be one of {', '.join(PERSONA_IDS)}")
     if speed < 0 or math.isnan(speed):
         raise ValidationFailed("speed", "must be 0 (as fast as possible) or positive")
+    if chattiness is not None and chattiness not in CHATTINESS_LEVELS:
+        raise ValidationFailed("chattiness", f"must be one of {', '.join(CHATTINESS_LEVELS)}")
+    if not file.is_file():
+        raise ValidationFailed("FILE", f"{file} is not a file")
+    print(f"replaying {file.name} (persona {chosen}, speed {speed:g})", flush=True)
+    if events_only:
+        print_events(file, config, speed, samples)
+        return
+    from edgecoach.demo import DemoOptions, print_summary, run_demo
+
+    options = DemoOptions(persona=chosen, speed=speed, recording=file,  # type: ignore[arg-type]
+                          transcript=transcript, chattiness=chattiness)
+    console = Console()
+    print_summary(asyncio.run(run_demo(config, options, console)), options, console)
+
+
+def print_events(file: Path, config: Settings, speed: float, samples: bool) -> None:
     meter = StrainMeter.from_settings(config.athlete, config.strain)
-    print(f"replaying {file.name} for {config.user_id} (persona {chosen}, speed {speed:g})",
-          flush=True)
 
     async def run() -> None:
         async for item in replay(file, config.user_id, speed=speed, meter=meter):

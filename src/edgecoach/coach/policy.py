@@ -97,6 +97,8 @@ class CoachPolicy:
     def _device(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
         if trigger.conditions.device_required == "earbuds" and not has_earbuds:
             return f"{trigger.id} needs earbuds connected"
+        if not has_earbuds and not subscription.device_preferences.fallback_to_speaker:
+            return "earbuds only (fallbackToSpeaker is off) and none are connected"
         return None
 
     def _tier(self, event, trigger, subscription, has_earbuds, tags) -> str | None:
