@@ -1,5 +1,6 @@
 """`edgecoach replay` as a user runs it, and the sources documentation."""
 
+import json
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_replay_prints_one_line_per_event(capsys) -> None:
     code, out, _ = run(capsys, "replay", str(RECORDINGS / "2013-02-06-12-11-14.fit"),
-                       "--speed", "0", "--persona", "aiden")
+                       "--speed", "0", "--persona", "aiden", "--events-only")
     assert code == 0
     header, *lines = out.splitlines()
     assert "persona aiden" in header
@@ -35,12 +36,12 @@ def test_replay_prints_one_line_per_event(capsys) -> None:
 
 def test_replay_samples_and_scripts(capsys) -> None:
     code, out, _ = run(capsys, "replay", str(RECORDINGS / "strength-session.jsonl"),
-                       "--speed", "inf", "--samples")
+                       "--speed", "inf", "--samples", "--events-only")
     assert code == 0
     assert "set-end      exercise=back squat reps=8 weight=60 setNumber=1" in out
     assert "volume=4265" in out
     code, out, _ = run(capsys, "replay", str(RECORDINGS / "2013-02-06-12-11-14.fit"),
-                       "--speed", "0", "--samples")
+                       "--speed", "0", "--samples", "--events-only")
     assert sum(" bpm" in line for line in out.splitlines()) == 590
 
 
@@ -70,3 +71,15 @@ def test_replay_has_help_and_docs(capsys) -> None:
     for name in ("edgecoach replay", "HeartRateMonitor", "EarbudsWatcher", "StrainMeter",
                  "parse_heart_rate_measurement", "replay_script", "TRIMP"):
         assert name in docs, name
+
+
+def test_replay_coaches_and_writes_the_transcript(capsys, tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    code, out, _ = run(capsys, "replay", str(RECORDINGS / "strength-session.jsonl"),
+                       "--speed", "0", "--persona", "aiden", "--transcript", str(transcript))
+    assert code == 0 and "workout-end" in out
+    entries = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert entries[0]["trigger"] == "pre-start" and entries[-1]["trigger"] == "workout-end"
+    for entry in entries:
+        assert entry["status"] in ("spoken", "suppressed")
+        assert entry["text"] if entry["status"] == "spoken" else entry["reason"]

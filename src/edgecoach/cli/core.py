@@ -1,12 +1,16 @@
 """Status, configuration, feedback, user data and purge commands."""
 
+import httpx
 import typer
 
 from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
 from edgecoach.cli.common import open_store, print_json, settings
 from edgecoach.contract import Feedback, parse
+from edgecoach.errors import ValidationFailed
 from edgecoach.feedback import give_feedback
+from edgecoach.session.talk_budget import TalkBudget
+from edgecoach.settings import Settings
 
 config_app = typer.Typer(help="Show the configuration in force.", no_args_is_help=True)
 user_app = typer.Typer(help="Export or delete everything stored about a user.",
@@ -17,7 +21,7 @@ app.add_typer(user_app, name="user")
 
 @app.command()
 def status() -> None:
-    """Print the daemon's state: store, limits left, outbox, recent events."""
+    """Print the state: limits left, outbox, talk budget, and the running daemon's devices."""
     config = settings()
     with open_store(config) as store:
         subscription = store.subscriptions.get(config.user_id)
@@ -33,7 +37,26 @@ def status() -> None:
             "lastSync": store.outbox.last_sent_at(),
             "events": store.responses.event_counts(config.user_id),
             "usageStats": subscription.usage_stats.to_json_dict(),
+            "talkBudget": TalkBudget(store.database).state(config.user_id),
+            "daemon": running_daemon_status(config),
         })
+
+
+def running_daemon_status(config: Settings) -> dict | str:
+    """The running daemon's own status (earbuds, strap, heart rate) from its local API."""
+    if not config.api.enabled or not config.token_path.exists():
+        return "not running"
+    token = config.token_path.read_text().strip()
+    if config.api.unix_socket:
+        base, transport = "http://edgecoach", httpx.HTTPTransport(uds=str(config.api.unix_socket))
+    else:
+        base, transport = f"http://{config.api.host}:{config.api.port}", None
+    try:
+        with httpx.Client(base_url=base, transport=transport, timeout=2) as client:
+            reply = client.get("/v1/status", headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError:
+        return "not running"
+    return reply.json().get("daemon", {}) if reply.status_code == 200 else "not running"
 
 
 @config_app.command("show")
@@ -81,3 +104,14 @@ def purge() -> None:
     """Remove rows older than each user's dataRetentionDays, and soft-deleted rows."""
     with open_store() as store:
         print_json({"purged": store.retention.purge()})
+
+
+@app.command()
+def talk(direction: str = typer.Argument(help="less or more")) -> None:
+    """Make the coach talk less or more (moves chattiness quiet / normal / chatty)."""
+    if direction not in ("less", "more"):
+        raise ValidationFailed("direction", "must be less or more")
+    config = settings()
+    with open_store(config) as store:
+        level = TalkBudget(store.database).nudge(config.user_id, direction)
+    print_json({"userId": config.user_id, "chattiness": level})
