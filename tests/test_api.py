@@ -274,7 +274,8 @@ async def test_feedback_is_stored_and_queued_for_upstream(api: Running) -> None:
     assert reply.status_code == 200
     assert reply.json()["feedback"] == {"rating": 4, "helpful": True, "comments": "good"}
     assert api.store.responses.get(response.id).feedback.rating == 4
-    assert api.store.outbox.pending_count() == pending + 2  # feedback + training data
+    # feedback + training data + the talk budget it taught (the rating said helpful or not)
+    assert api.store.outbox.pending_count() == pending + 3
 
 
 async def test_feedback_for_an_unknown_response_is_404(api: Running) -> None:

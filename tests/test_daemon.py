@@ -114,8 +114,9 @@ def test_events_are_coached_stored_synced_and_survive_sigterm(
                                   json={"rating": 5, "helpful": True,
                                         "comments": "mail me at a@b.com"})
     assert feedback.status_code in (200, 201), feedback.text
-    # 2 responses + feedback + its training record reach upstream, once each in effect.
-    assert wait_until(lambda: len(upstream.items) >= 4), daemon.log.read_text()
+    # 2 responses + the feedback reach upstream, once each in effect; the training
+    # record stays home (allowAITraining is off by default).
+    assert wait_until(lambda: len(upstream.items) >= 3), daemon.log.read_text()
     assert daemon.terminate() == 0, daemon.log.read_text()
     database = sqlite3.connect(daemon.data_dir / "edgecoach.db")
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -127,6 +128,7 @@ def test_events_are_coached_stored_synced_and_survive_sigterm(
                             "and reason is null").fetchone() == (0,)
     assert database.execute("select count(*) from voice_responses").fetchone()[0] == len(spoken)
     assert len({item["id"] for item in upstream.items.values()}) == len(upstream.items)
+    assert "training_data" not in {item["kind"] for item in upstream.items.values()}
     sent = json.dumps(list(upstream.items.values()))
     assert "a@b.com" not in sent and "[EMAIL]" in sent
     assert TOKEN not in daemon.log.read_text()

@@ -10,6 +10,7 @@ from edgecoach.api.context import ApiContext, get_context
 from edgecoach.api.errors import BAD_BODY_RESPONSE, NOT_FOUND_RESPONSE
 from edgecoach.api.models import EventAccepted, ResponsesQuery, StatusQuery, StatusReport
 from edgecoach.contract import Feedback, VoiceResponse, WorkoutEvent
+from edgecoach.feedback import give_feedback
 
 router = APIRouter(prefix="/v1")
 Context = Annotated[ApiContext, Depends(get_context)]
@@ -34,7 +35,7 @@ async def post_feedback(
 ) -> VoiceResponse:
     """Rate a spoken line (1-5); it becomes training data and goes upstream when allowed."""
     feedback = await strict_body(request, feedback)
-    return await asyncio.to_thread(context.store.responses.set_feedback, response_id, feedback)
+    return await asyncio.to_thread(give_feedback, context.store, response_id, feedback)
 
 
 @router.get("/responses", response_model=list[VoiceResponse])

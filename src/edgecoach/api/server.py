@@ -115,7 +115,7 @@ class ApiServer:
         else:
             self.socket = bind_tcp(settings.host, settings.port)
         config = uvicorn.Config(
-            self.app, log_config=None, lifespan="off", server_header=False,
+            self.app, log_config=None, lifespan="off", server_header=False, access_log=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, proxy_headers=False)
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self.socket]),
