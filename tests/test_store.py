@@ -94,3 +94,11 @@ def test_recent_texts_newest_first(store: Store, clock) -> None:
             update={"created_at": clock()}))
     texts = store.responses.recent_texts("u1", 20)
     assert len(texts) == 20 and texts[0] == "line 24" and texts[-1] == "line 5"
+
+
+def test_unfinished_events_are_found_after_a_crash(store: Store) -> None:
+    done, pending = (WorkoutEvent(trigger_id="set-start", user_id="u1") for _ in range(2))
+    store.responses.record_event(done)
+    store.responses.record_event(pending)
+    store.responses.mark_event(done.id, "spoken")
+    assert [event.id for event in store.responses.unfinished_events()] == [pending.id]

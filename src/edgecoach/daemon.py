@@ -38,6 +38,7 @@ PURGE_EVERY_HOURS = 24
 EVICT_EVERY_HOURS = 1
 DRAIN_TIMEOUT_SECONDS = 10
 QUEUE_SIZE = 10_000
+RESUME_WITHIN_SECONDS = 300
 
 Source = Callable[[asyncio.Queue], Awaitable[None]]
 
@@ -84,10 +85,11 @@ class Daemon:
     # The DaemonPort the local API talks to.
 
     async def submit(self, event: WorkoutEvent) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            raise Busy(f"event queue is full ({QUEUE_SIZE} items)") from None
+        """Store the event, then queue it: an event the API acknowledged survives a crash."""
+        if self.queue.full():
+            raise Busy(f"event queue is full ({QUEUE_SIZE} items)")
+        await asyncio.to_thread(self.parts.store.responses.record_event, event)
+        self.queue.put_nowait(event)
 
     def status(self) -> dict[str, Any]:
         devices: DeviceStatus = self.parts.devices
@@ -117,6 +119,7 @@ class Daemon:
                   asyncio.create_task(self.sync.run(self.stop))]
         if self.settings.api.enabled:
             tasks.append(asyncio.create_task(self._serve_api()))
+        await self._resume_unfinished()
         if await asyncio.to_thread(ensure_user, self.parts.store, self.settings):
             self.queue.put_nowait(WorkoutEvent(trigger_id="onboarding",
                                                user_id=self.settings.user_id, source="cli"))
@@ -139,6 +142,18 @@ class Daemon:
         self.parts.voice.cache.flush_hits()
         self.parts.store.close()
         log.info("stopped")
+
+    async def _resume_unfinished(self) -> None:
+        """Events a crash left between stored and handled: recent ones are coached now,
+        stale ones are recorded as held back (a cue for a set long over would mislead)."""
+        responses = self.parts.store.responses
+        now = time.time()
+        for event in await asyncio.to_thread(responses.unfinished_events):
+            if now - event.timestamp <= RESUME_WITHIN_SECONDS:
+                self.queue.put_nowait(event)
+            else:
+                await asyncio.to_thread(responses.mark_event, event.id, "suppressed",
+                                        "stale after a restart")
 
     async def _serve_api(self) -> None:
         from edgecoach.api import create_app, ensure_token, serve_api

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 
 from edgecoach.contract import WorkoutContext
 from edgecoach.settings import AthleteSettings, StrainSettings
+from edgecoach.sources.strain import max_heart_rate
 
 # Heart-rate intensity bands: upper bounds of easy, steady, hard; at or above the last, max.
 HR_BANDS_PERCENT_MAX = (0.70, 0.80, 0.90)  # share of max heart rate
 HR_BANDS_RESERVE = (0.55, 0.70, 0.85)  # share of heart-rate reserve (Karvonen)
 HR_TAGS = ("hr-easy", "hr-steady", "hr-hard", "hr-max")
-DEFAULT_MAX_HR = 190  # when neither max heart rate nor age is set
 
 SHORT_SLEEP_HOURS = 6.0  # below: short-sleep
 GOOD_SLEEP_HOURS = 7.5  # at or above: good-sleep
@@ -22,15 +22,6 @@ PRE_START_STRAIN_HIGH = 60.0  # recent strain at or above: strain-high (go easie
 PRE_START_STRAIN_LOW = 35.0  # below: strain-low (fresh)
 LONG_REST_SECONDS = 180  # rest before a set at or above: long-rest
 STRAIN_TAGS = ("strain-low", "strain-mid", "strain-high", "strain-peak")
-
-
-def max_heart_rate(athlete: AthleteSettings) -> int:
-    """Configured maximum, else Tanaka (208 - 0.7 * age), else DEFAULT_MAX_HR."""
-    if athlete.max_heart_rate:
-        return athlete.max_heart_rate
-    if athlete.age:
-        return round(208 - 0.7 * athlete.age)
-    return DEFAULT_MAX_HR
 
 
 def heart_rate_tag(heart_rate: int, athlete: AthleteSettings) -> str:

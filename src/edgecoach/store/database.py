@@ -31,7 +31,7 @@ class Database:
 
     def _open(self) -> sqlite_utils.Database:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
             db = sqlite_utils.Database(conn, execute_plugins=False)

@@ -46,6 +46,13 @@ class Responses:
                 replace=True,
             )
 
+    def unfinished_events(self) -> list[WorkoutEvent]:
+        """Events stored but never spoken, held back or failed: a crash came between."""
+        with self.database.reading() as db:
+            rows = db.execute(
+                "select payload from events where status = 'received' order by createdAt")
+            return [parse(WorkoutEvent, json.loads(row[0])) for row in rows]
+
     def mark_event(self, event_id: str, status: EventStatus, reason: str | None = None) -> None:
         with self.database.transaction() as db:
             db.execute(

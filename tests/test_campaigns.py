@@ -1,0 +1,67 @@
+"""The reliability and security campaigns (campaigns/) in their CI sizes.
+
+Each starts real daemons or a real LocalConvex; docs/reliability.md has the full runs.
+"""
+
+from pathlib import Path
+
+from campaigns import bad_input, crash, load, security, upstream_faults
+
+
+def test_crash_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    figures = crash.run(trials=crash.SMALL_TRIALS, workdir=tmp_path)
+    assert figures.trials == crash.SMALL_TRIALS
+    assert figures.events_acknowledged > 0 and figures.responses_acknowledged > 0
+    assert figures.responses_lost == 0 and figures.feedback_lost == 0
+    assert figures.outbox_items_lost == 0 and figures.integrity_failures == 0
+    assert figures.upstream_pending_after_drain == 0
+    assert figures.duplicates_beyond_uuid == 0
+    assert figures.upstream_items >= figures.responses_acknowledged
+
+
+def test_upstream_faults_deliver_once_with_paced_retries(tmp_path: Path) -> None:
+    figures = upstream_faults.run(full=False, workdir=tmp_path)
+    assert figures.cells == 28 and figures.failures == []
+    assert figures.items_missing == 0 and figures.items_delivered == figures.items_expected
+    assert figures.duplicates_beyond_uuid == 0 and figures.retry_delays_out_of_bounds == 0
+    assert figures.extra_requests == 0
+    # An hour offline: exponential backoff makes ~20 tries, and writes nothing.
+    assert figures.offline_tries <= 30 and figures.offline_rows_written == 0
+    assert figures.offline_cpu_seconds < 2
+    assert figures.offline_items_delivered_after == 5
+
+
+def test_bad_input_fails_clearly_and_a_full_disk_loses_nothing(tmp_path: Path) -> None:
+    figures = bad_input.run(workdir=tmp_path)
+    unclear = [case for case in figures.cases if not case.ok]
+    assert unclear == []
+    assert len(figures.cases) == len(bad_input.CONFIG_CASES) + 5
+    disk = figures.disk_full
+    if "skipped" not in disk:
+        assert disk["error_is_store_error"], disk
+        assert disk["rows_committed_before_full"] > 0
+        assert disk["rows_lost"] == 0 and disk["outbox_items_lost"] == 0
+        assert disk["integrity_ok"]
+
+
+def test_load_enforces_limits_exactly_and_loses_no_event(tmp_path: Path) -> None:
+    figures = load.run(workdir=tmp_path)
+    assert figures.events_accepted == figures.events_posted == load.SMALL["events"]
+    assert figures.events_lost == 0 and figures.events_not_final == 0
+    assert figures.limit_mismatches == 0, figures.per_user
+    for counts in figures.per_user.values():
+        assert counts["coaching_limited"] > 0, "each user reached a limit"
+    assert figures.rss_kb_end < 2 * figures.rss_kb_warm
+
+
+def test_security_figures(tmp_path: Path) -> None:
+    figures = security.run(workdir=tmp_path)
+    assert figures.no_token_status == figures.wrong_token_status == 401
+    assert figures.token_file_mode == "0o600" and figures.unix_socket_mode == "0o600"
+    assert figures.data_dir_mode == "0o700"
+    assert figures.listening and figures.non_loopback_listeners == 0
+    assert figures.upstream_items_synced >= 6 and figures.upstream_token_in_log == 0
+    assert figures.export_own_responses == 2 and figures.export_foreign_traces == 0
+    assert figures.deleted_rows["voice_responses"] == 2
+    assert figures.traces_after_delete_running == figures.traces_after_delete_stopped == 0
+    assert figures.notes == []
