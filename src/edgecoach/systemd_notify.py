@@ -3,8 +3,7 @@
 import asyncio
 import logging
 import os
-
-import sdnotify
+import socket
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +17,19 @@ class ServiceNotifier:
         watchdog_usec = int(environ.get("WATCHDOG_USEC", "0") or 0)
         # Ping at half the watchdog period, as systemd recommends.
         self.watchdog_interval = watchdog_usec / 2_000_000 if watchdog_usec else None
-        self._notifier = sdnotify.SystemdNotifier() if self.enabled else None
+        address = environ.get("NOTIFY_SOCKET", "")
+        # A leading "@" names a socket in the abstract namespace.
+        self._address = "\0" + address[1:] if address.startswith("@") else address
 
     def notify(self, state: str) -> None:
-        if self._notifier is not None:
-            self._notifier.notify(state)
+        """One datagram to systemd's notify socket (sd_notify(3)); never raises."""
+        if not self.enabled:
+            return
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(state.encode(), self._address)
+        except OSError as error:
+            log.warning("sd_notify failed: %s", error)
 
     def ready(self, status: str) -> None:
         self.notify(f"READY=1\nSTATUS={status}")
