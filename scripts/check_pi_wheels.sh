@@ -8,10 +8,16 @@ python=${PYTHON:-.venv/bin/python}
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 
+# Markers are evaluated as on the Pi (pip download would evaluate them for this machine).
 mapfile -t requirements < <("$python" - <<'PY'
 import tomllib
-for requirement in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
-    print(requirement.split(";")[0].strip())
+from packaging.requirements import Requirement
+pi = {"platform_machine": "aarch64", "sys_platform": "linux", "platform_system": "Linux"}
+for line in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    requirement = Requirement(line)
+    if requirement.marker is None or requirement.marker.evaluate(pi):
+        requirement.marker = None
+        print(requirement)
 PY
 )
 

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
-from edgecoach.audio import NullSink, Player, WavDirSink, make_output
+from edgecoach.audio import NullSink, Player, TeeSink, WavDirSink, make_output
 from edgecoach.errors import AudioOutputError
 from edgecoach.settings import AudioSettings
 from tests.conftest import REPO_ROOT
+
+ALSA_NULL = REPO_ROOT / "tests" / "alsa-null.conf"
 
 
 @dataclass
@@ -30,7 +33,8 @@ def tone(seconds: float = 0.2) -> Clip:
 
 
 class RecordingSpeaker:
-    """A speaker double: records what it is asked to play; `gate` holds a clip playing."""
+    """A speaker double at the library boundary: records what it is asked to play, and
+    holds each clip "playing" until `gate` opens or the line's stop event is set."""
 
     name = "recording"
 
@@ -38,15 +42,17 @@ class RecordingSpeaker:
         self.labels: list[str] = []
         self.gate = threading.Event()
         self.gate.set()
-        self.stopped = 0
+        self.cut: list[str] = []
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None:
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None:
         self.labels.append(label)
-        self.gate.wait(5)
-
-    def stop(self) -> None:
-        self.stopped += 1
-        self.gate.set()
+        for _ in range(1000):  # 5 s at most, so a failing test cannot hang the suite
+            if self.gate.wait(0.005):
+                return
+            if stop is not None and stop.is_set():
+                self.cut.append(label)
+                return
 
 
 def test_wav_sink_writes_valid_numbered_files(tmp_path: Path) -> None:
@@ -59,6 +65,22 @@ def test_wav_sink_writes_valid_numbered_files(tmp_path: Path) -> None:
         assert (file.getnchannels(), file.getsampwidth(), file.getframerate()) == (1, 2, 22050)
         frames = np.frombuffer(file.readframes(file.getnframes()), dtype=np.int16)
     assert np.array_equal(frames, clip.audio)
+    samples, rate = soundfile.read(sink.written[1], dtype="int16")
+    assert rate == 22050 and np.array_equal(samples, clip.audio)
+
+
+def test_a_wav_sink_on_an_existing_folder_goes_on_numbering(tmp_path: Path) -> None:
+    WavDirSink(tmp_path).play(tone().audio, 22050, "one")
+    again = WavDirSink(tmp_path)
+    again.play(tone().audio, 22050, "two")
+    assert again.written[0].name == "0002-two.wav"
+
+
+def test_a_tee_writes_every_sink(tmp_path: Path) -> None:
+    first, second = WavDirSink(tmp_path / "a"), WavDirSink(tmp_path / "b")
+    tee = TeeSink(first, NullSink(), second)
+    tee.play(tone().audio, 22050, "x")
+    assert tee.name == "wav+none+wav" and len(first.written) == len(second.written) == 1
 
 
 async def test_player_plays_in_order() -> None:
@@ -68,7 +90,23 @@ async def test_player_plays_in_order() -> None:
     for label in ("a", "b", "c"):
         player.enqueue(tone(), 5, label)
     await asyncio.wait_for(player.drain(), 5)
-    assert speaker.labels == ["a", "b", "c"]
+    assert speaker.labels == ["a", "b", "c"] and list(player.played) == ["a", "b", "c"]
+    await player.close()
+
+
+async def test_the_event_loop_runs_while_a_line_plays() -> None:
+    speaker = RecordingSpeaker()
+    speaker.gate.clear()
+    player = Player(speaker)
+    await player.start()
+    player.enqueue(tone(), 5, "long")
+    ticks = 0
+    for _ in range(10):
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 10 and player.playing is not None and player.playing.label == "long"
+    speaker.gate.set()
+    await asyncio.wait_for(player.drain(), 5)
     await player.close()
 
 
@@ -79,12 +117,16 @@ async def test_higher_priority_cuts_lower_lines_not_started() -> None:
     await player.start()
     player.enqueue(tone(), 5, "playing")
     await asyncio.sleep(0.05)
+    player.enqueue(tone(), 5, "set-end")
     player.enqueue(tone(), 4, "strainsync")
+    assert player.queued == 2  # a lower line behind a higher one waits its turn
     player.enqueue(tone(), 10, "workout-end")
+    player.enqueue(tone(), 3, "hr-zone")
     speaker.gate.set()
     await asyncio.wait_for(player.drain(), 5)
-    assert speaker.labels == ["playing", "workout-end"]
-    assert player.dropped == ["strainsync"]
+    # The line playing is never cut by priority; a lower line after a higher one waits.
+    assert speaker.labels == ["playing", "workout-end", "hr-zone"]
+    assert list(player.dropped) == ["set-end", "strainsync"]
     await player.close()
 
 
@@ -98,7 +140,28 @@ async def test_stop_now_cuts_the_line_and_empties_the_queue() -> None:
     await asyncio.sleep(0.05)
     player.stop_now()
     await asyncio.wait_for(player.drain(), 5)
-    assert speaker.labels == ["one"] and speaker.stopped == 1 and player.dropped == ["two"]
+    assert speaker.labels == ["one"] and speaker.cut == ["one"]
+    assert list(player.dropped) == ["two", "one"] and not player.played
+    player.enqueue(tone(), 5, "after")  # the player goes on after a stop
+    speaker.gate.set()
+    await asyncio.wait_for(player.drain(), 5)
+    assert list(player.played) == ["after"]
+    await player.close()
+
+
+async def test_a_failing_device_does_not_stop_the_player(caplog) -> None:
+    class Broken:
+        name = "broken"
+
+        def play(self, *args: object) -> None:
+            raise OSError("device unplugged")
+
+    player = Player(Broken())
+    await player.start()
+    player.enqueue(tone(), 5, "x")
+    player.enqueue(tone(), 5, "y")
+    await asyncio.wait_for(player.drain(), 5)
+    assert caplog.text.count("device unplugged") == 2
     await player.close()
 
 
@@ -109,7 +172,10 @@ def test_outputs_by_setting(tmp_path: Path) -> None:
         make_output(AudioSettings(output="wav"))
 
 
+# PortAudio reads the ALSA configuration when it initializes (on import of sounddevice),
+# so each of these runs in a fresh interpreter with its own ALSA_CONFIG_PATH.
 PORTAUDIO_SCRIPT = """
+import threading, time
 import numpy as np
 from edgecoach.audio import SoundDeviceSink, make_output
 from edgecoach.settings import AudioSettings
@@ -118,6 +184,11 @@ print(type(sink).__name__)
 if isinstance(sink, SoundDeviceSink):
     sink.play(np.zeros(22050, dtype=np.int16), 22050, "test")
     print("played")
+    stop = threading.Event()
+    stop.set()
+    started = time.perf_counter()
+    sink.play(np.zeros(22050 * 60, dtype=np.int16), 22050, "cut", stop)
+    print("cut" if time.perf_counter() - started < 1 else "not-cut")
 """
 
 
@@ -130,8 +201,8 @@ def run_with_alsa(config: Path | None, output: str) -> subprocess.CompletedProce
 
 
 def test_sounddevice_plays_through_portaudio_on_a_null_alsa_device() -> None:
-    done = run_with_alsa(REPO_ROOT / "tests" / "alsa-null.conf", "auto")
-    assert done.stdout.split() == ["SoundDeviceSink", "played"], done.stderr
+    done = run_with_alsa(ALSA_NULL, "auto")
+    assert done.stdout.split() == ["SoundDeviceSink", "played", "cut"], done.stderr
 
 
 def test_without_an_output_device_auto_is_silent_and_says_why(tmp_path: Path) -> None:
@@ -139,6 +210,6 @@ def test_without_an_output_device_auto_is_silent_and_says_why(tmp_path: Path) ->
     empty.write_text("pcm.!default { type hw card 9 }\nctl.!default { type hw card 9 }\n")
     done = run_with_alsa(empty, "auto")
     assert done.stdout.split() == ["NullSink"]
-    assert "no audio output" in done.stderr
+    assert done.stderr.count("no audio output") == 1
     strict = run_with_alsa(empty, "sounddevice")
     assert strict.returncode != 0 and "AudioOutputError" in strict.stderr

@@ -1,9 +1,8 @@
-"""Real Piper synthesis through the SQLite audio cache."""
+"""Real Piper synthesis through the SQLite audio cache, and the persona voices."""
 
 from pathlib import Path
 
 import numpy as np
-import parselmouth
 import pytest
 
 from edgecoach.catalog import load_catalog
@@ -13,71 +12,95 @@ from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 from edgecoach.settings import CacheSettings
 from edgecoach.store import Store
 from edgecoach.voice import VoiceService
+from edgecoach.voice.analysis import count_syllables, median_f0, profile
+from edgecoach.voice.cache import AudioCache
 from edgecoach.voice.manifest import resolve_voice
-from edgecoach.voice.synthesizer import PersonaVoice
+from edgecoach.voice.synthesizer import PersonaVoice, load_piper
+from edgecoach.voice.treatment import RubberBandShift
 
 LINE = "Five reps at eighty kilos. Rest now."
 
 
 @pytest.fixture(scope="module")
 def shared_voices() -> dict[str, PersonaVoice]:
+    """The voices loaded once for the module (loading is the slow part)."""
     catalog = load_catalog(CONFIG_DIR)
-    with _memory_store() as store:
+    store = Store.open(":memory:")
+    try:
         service = VoiceService.load(catalog.personas, store.database, CacheSettings(),
                                     MODELS_DIR)
+    finally:
+        store.close()
     return service.voices
-
-
-class _memory_store:
-    def __enter__(self) -> Store:
-        self.store = Store.open(":memory:")
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
 
 
 @pytest.fixture
 def voice(shared_voices: dict[str, PersonaVoice], store: Store) -> VoiceService:
-    from edgecoach.voice.cache import AudioCache
-
+    """A service over a real SQLite file in tmp_path, on the fake clock."""
     return VoiceService(shared_voices, AudioCache(store.database, 200 * 2**20, 86400))
 
 
-def median_f0(samples: np.ndarray, sample_rate: int) -> float:
-    pitch = parselmouth.Sound(samples.astype(np.float64) / 32768, sample_rate).to_pitch(
-        pitch_floor=60, pitch_ceiling=400).selected_array["frequency"]
-    return float(np.median(pitch[pitch > 0]))
+def cached_row(store: Store, key: str) -> dict:
+    with store.database.reading() as db:
+        return next(db.query("select * from audio_cache where cacheKey = ?", [key]))
 
 
-def test_a_miss_synthesizes_and_a_hit_returns_the_same_audio(voice: VoiceService) -> None:
+def test_a_miss_synthesizes_and_a_hit_returns_the_same_audio(voice: VoiceService,
+                                                             store: Store) -> None:
     first = voice.speak("aiden", LINE)
     assert not first.cache_hit and 1.0 < first.audio_length_s < 5.0
+    assert first.audio.dtype == np.int16 and first.sample_rate == 22050
     second = voice.speak("aiden", LINE)
     assert second.cache_hit and second.cache_key == first.cache_key
-    assert np.array_equal(first.audio, second.audio)
+    assert np.array_equal(first.audio, second.audio)  # lossless
+    voice.flush()
+    row = cached_row(store, first.cache_key)
+    assert row["format"] == "flac" and row["quality"] == "medium" and row["hitCount"] == 1
+    assert row["personaId"] == "aiden" and row["fileSize"] < first.audio.nbytes
+    assert row["expiresAt"] == pytest.approx(row["createdAt"] + 86400)
 
 
-def test_keys_differ_by_persona_text_and_settings(voice: VoiceService) -> None:
+def test_keys_differ_by_persona_text_settings_and_model(
+        voice: VoiceService, shared_voices: dict[str, PersonaVoice]) -> None:
     keys = {voice.key("alice", LINE), voice.key("aiden", LINE), voice.key("aiden", LINE + "!")}
-    assert len(keys) == 3
+    aiden = shared_voices["aiden"]
+    slower = PersonaVoice("aiden", aiden.piper, aiden.files,
+                          aiden.settings.model_copy(update={"length_scale": 1.2}))
+    other_model = PersonaVoice("aiden", aiden.piper,
+                               aiden.files.__class__(**{**aiden.files.__dict__, "sha256": "0"}),
+                               aiden.settings)
+    assert len(keys | {slower.fingerprint, other_model.fingerprint, aiden.fingerprint}) == 6
 
 
 def test_the_personas_sound_like_two_speakers(voice: VoiceService) -> None:
     alice, aiden = voice.speak("alice", LINE), voice.speak("aiden", LINE)
     alice_f0 = median_f0(alice.audio, alice.sample_rate)
     aiden_f0 = median_f0(aiden.audio, aiden.sample_rate)
-    print(f"median F0: alice {alice_f0:.0f} Hz, aiden {aiden_f0:.0f} Hz")
-    assert 170 <= alice_f0 <= 225
+    assert 170 <= alice_f0 <= 225 and 80 <= aiden_f0 <= 130
     assert alice_f0 >= 1.15 * aiden_f0
+    # Formants rise with the pitch (another speaker), but by less (not a chipmunk).
+    alice_f2 = profile(alice.audio, alice.sample_rate, LINE).formants_hz[1]
+    aiden_f2 = profile(aiden.audio, aiden.sample_rate, LINE).formants_hz[1]
+    assert 1.03 * aiden_f2 < alice_f2 < 1.4 * aiden_f2
+    # The treatment keeps the speaking rate: lengths differ only by the lengthScales.
+    assert abs(alice.audio_length_s / aiden.audio_length_s - 1.05 / 0.9) < 0.2
+
+
+def test_the_rubber_band_fallback_also_moves_the_pitch(
+        shared_voices: dict[str, PersonaVoice]) -> None:
+    alice = shared_voices["alice"]
+    fallback = PersonaVoice("alice", alice.piper, alice.files, alice.settings,
+                            RubberBandShift())
+    audio = fallback.synthesize(LINE)
+    assert 170 <= median_f0(audio.samples, audio.sample_rate) <= 225
+    assert fallback.fingerprint != alice.fingerprint  # each engine has its own cache
 
 
 def test_a_corrupt_blob_is_dropped_and_resynthesized(voice: VoiceService,
                                                      store: Store) -> None:
     first = voice.speak("aiden", LINE)
     with store.database.transaction() as db:
-        blob = bytearray(db.execute("select audio from audio_cache where cacheKey = ?",
-                                    [first.cache_key]).fetchone()[0])
+        blob = bytearray(cached_row(store, first.cache_key)["audio"])
         blob[100] ^= 0xFF
         db.execute("update audio_cache set audio = ? where cacheKey = ?",
                    [bytes(blob), first.cache_key])
@@ -89,29 +112,50 @@ def test_a_corrupt_blob_is_dropped_and_resynthesized(voice: VoiceService,
 
 def test_eviction_keeps_the_budget_dropping_least_recently_used(voice: VoiceService,
                                                                 clock) -> None:
-    lines = ["Go.", "Lock in.", "Again."]
-    for line in lines:
+    for line in ["Go.", "Lock in.", "Again."]:
         voice.speak("aiden", line)
         clock.advance(10)
-    voice.speak("aiden", "Go.")  # now the most recently used
-    sizes = voice.cache.stats().bytes
-    voice.cache.budget_bytes = sizes // 2
+    voice.speak("aiden", "Go.")  # a hit: now the most recently used
+    size = voice.cache.stats().bytes
+    voice.cache.budget_bytes = size // 2
     result = voice.evict()
-    assert result["evicted"] >= 1 and voice.cache.stats().bytes <= sizes // 2
+    assert result["evicted"] >= 1 and voice.cache.stats().bytes <= size // 2
     assert voice.is_cached("aiden", "Go.") and not voice.is_cached("aiden", "Lock in.")
+
+
+def test_a_new_clip_over_a_tiny_budget_evicts_at_once(voice: VoiceService, clock) -> None:
+    voice.speak("aiden", "Go.")
+    voice.cache.budget_bytes = voice.cache.stats().bytes * 3 // 2
+    clock.advance(10)
+    voice.speak("aiden", "Go!")
+    assert voice.is_cached("aiden", "Go!") and not voice.is_cached("aiden", "Go.")
 
 
 def test_expired_clips_are_not_served(voice: VoiceService, clock) -> None:
     voice.speak("aiden", "Go.")
     clock.advance(86400 + 1)
     assert not voice.is_cached("aiden", "Go.")
+    assert not voice.speak("aiden", "Go.").cache_hit  # re-synthesized, and stored again
+    clock.advance(86400 + 1)
     assert voice.evict()["expired"] == 1
 
 
-async def test_speculative_synthesis_prepares_and_can_be_cancelled(voice: VoiceService) -> None:
+async def test_speculative_synthesis_prepares_and_can_be_cancelled(
+        voice: VoiceService) -> None:
+    import asyncio
+
     assert await voice.prepare("aiden", ["Set two. Go.", "Set two done."]) == 2
     assert voice.is_cached("aiden", "Set two. Go.") and voice.is_cached("aiden", "Set two done.")
     assert await voice.prepare("aiden", ["Set two. Go."]) == 0
+    many = [f"Set {n} of twelve." for n in range(3, 13)]
+    task = asyncio.create_task(voice.prepare("aiden", many))
+    await asyncio.sleep(0.05)  # while the first line synthesizes
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(1.0)  # the line being synthesized finishes in its thread
+    made = sum(voice.is_cached("aiden", text) for text in many)
+    assert 1 <= made <= 2
 
 
 def test_a_missing_voice_file_names_the_file(tmp_path: Path) -> None:
@@ -120,13 +164,32 @@ def test_a_missing_voice_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_voice_file_names_the_file(tmp_path: Path) -> None:
-    from edgecoach.voice.synthesizer import load_piper
-
     model = tmp_path / "broken.onnx"
     model.write_bytes(b"not an onnx model" * 100)
-    model.with_name("broken.onnx.json").write_text("{}")
+    model.with_name("broken.onnx.json").write_text('{"audio": {"sample_rate": 22050}}')
     with pytest.raises(VoiceError, match="broken.onnx"):
         load_piper(resolve_voice(str(model), MODELS_DIR))
+
+
+def test_a_corrupt_voice_config_names_the_file(tmp_path: Path) -> None:
+    model = tmp_path / "voice.onnx"
+    model.write_bytes(b"x")
+    model.with_name("voice.onnx.json").write_text("{not json")
+    with pytest.raises(VoiceError, match="voice.onnx.json"):
+        resolve_voice(str(model), MODELS_DIR)
+
+
+def test_a_persona_with_a_missing_voice_stops_the_load(tmp_path: Path) -> None:
+    catalog = load_catalog(CONFIG_DIR)
+    alice = catalog.personas["alice"]
+    broken = alice.model_copy(update={"voice": alice.voice.model_copy(
+        update={"model": str(tmp_path / "gone.onnx")})})
+    store = Store.open(":memory:")
+    try:
+        with pytest.raises(VoiceError, match="gone.onnx"):
+            VoiceService.load({"alice": broken}, store.database, CacheSettings(), MODELS_DIR)
+    finally:
+        store.close()
 
 
 def test_a_voice_that_does_not_match_its_manifest_is_refused(tmp_path: Path) -> None:
@@ -136,6 +199,16 @@ def test_a_voice_that_does_not_match_its_manifest_is_refused(tmp_path: Path) -> 
         resolve_voice("en_US-joe-medium", tmp_path)
 
 
+def test_an_unknown_persona_is_a_voice_error(voice: VoiceService) -> None:
+    with pytest.raises(VoiceError, match="nobody"):
+        voice.speak("nobody", LINE)
+
+
 def test_voice_settings_reject_nonsense() -> None:
     with pytest.raises(ValueError):
         VoiceSettings(length_scale=0)
+
+
+def test_syllables_are_counted_roughly() -> None:
+    assert count_syllables("Take a breath") == 3
+    assert count_syllables("Rest now, steady.") == 4

@@ -1,4 +1,8 @@
-"""Where spoken lines go: the default sound device, a folder of WAV files, or nowhere."""
+"""Where spoken lines go: the default sound device, a folder of WAV files, or nowhere.
+
+A sink's `play` is blocking (the player calls it from a worker thread) and returns early
+when its `stop` event is set: that is how a line is cut the moment the earbuds go.
+"""
 
 import logging
 import threading
@@ -13,24 +17,26 @@ from edgecoach.settings import AudioSettings
 
 log = logging.getLogger(__name__)
 
+# Audio is written to the device in blocks this long, so a stop takes effect within one.
+BLOCK_SECONDS = 0.05
+
 
 class AudioSink(Protocol):
-    """Plays one clip to the end (blocking, called from a worker thread); `stop` cuts it."""
+    """Plays one int16 mono clip to the end, or until `stop` is set."""
 
     name: str
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None: ...
-
-    def stop(self) -> None: ...
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None: ...
 
 
 class NullSink:
+    """Plays nothing, at once (no device, or audio.output = "none")."""
+
     name = "none"
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None:
-        return None
-
-    def stop(self) -> None:
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None:
         return None
 
 
@@ -42,10 +48,11 @@ class WavDirSink:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self.count = len(list(directory.glob("*.wav")))
+        self.count = len(list(directory.glob("*.wav")))  # a rerun goes on numbering
         self.written: list[Path] = []
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None:
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None:
         self.count += 1
         path = self.directory / f"{self.count:04d}-{label}.wav"
         self.write(path, samples, sample_rate)
@@ -53,51 +60,50 @@ class WavDirSink:
 
     @staticmethod
     def write(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+        """One 16-bit mono WAV file."""
         with wave.open(str(path), "wb") as file:
             file.setnchannels(1)
             file.setsampwidth(2)
             file.setframerate(sample_rate)
             file.writeframes(np.asarray(samples, dtype=np.int16).tobytes())
 
-    def stop(self) -> None:
-        return None
-
 
 class SoundDeviceSink:
-    """The default output device through PortAudio (earbuds when they are the default)."""
+    """The default output device through PortAudio (the earbuds when they are the default).
+
+    One stream per line: an idle stream would keep a Bluetooth link in its audio profile.
+    """
 
     name = "sounddevice"
 
     def __init__(self) -> None:
         import sounddevice
 
-        self.sd = sounddevice
-        self._stopped = threading.Event()
+        self._sd = sounddevice
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None:
-        self._stopped.clear()
-        self.sd.play(samples, sample_rate)
-        self.sd.wait()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.sd.stop()
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None:
+        block = max(1, int(sample_rate * BLOCK_SECONDS))
+        samples = np.ascontiguousarray(samples, dtype=np.int16).reshape(-1, 1)
+        with self._sd.OutputStream(samplerate=sample_rate, channels=1, dtype="int16") as out:
+            for start in range(0, len(samples), block):
+                if stop is not None and stop.is_set():
+                    out.abort()  # drop what the device still buffers: silence now
+                    return
+                out.write(samples[start:start + block])
 
 
 class TeeSink:
-    """Several sinks at once (the demo writes WAV files and plays them when it can)."""
+    """Several sinks in turn (the demo writes WAV files and plays them when it can)."""
 
     def __init__(self, *sinks: AudioSink) -> None:
         self.sinks = sinks
         self.name = "+".join(sink.name for sink in sinks)
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str) -> None:
+    def play(self, samples: np.ndarray, sample_rate: int, label: str,
+             stop: threading.Event | None = None) -> None:
         for sink in self.sinks:
-            sink.play(samples, sample_rate, label)
-
-    def stop(self) -> None:
-        for sink in self.sinks:
-            sink.stop()
+            sink.play(samples, sample_rate, label, stop)
 
 
 def output_device_problem() -> str | None:

@@ -31,13 +31,16 @@ def say(
                                   config.models_dir)
         load_ms = (time.perf_counter() - started) * 1000
         line = voice.speak(persona, text)
-        voice.cache.flush_hits()
+        voice.flush()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         WavDirSink.write(out, line.audio, line.sample_rate)
+        output = str(out)
     else:
-        make_output(config.audio).play(line.audio, line.sample_rate, "say")
+        sink = make_output(config.audio)
+        sink.play(line.audio, line.sample_rate, "say")
+        output = sink.name
     print_json({"persona": persona, "cacheHit": line.cache_hit,
                 "ttsLatency": round(line.tts_latency_ms, 2),
                 "audioLength": round(line.audio_length_s, 3), "voiceLoad": round(load_ms, 1),
-                "out": str(out) if out else None})
+                "out": output})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from piper import PiperVoice
 
 from edgecoach.contract import Persona
 from edgecoach.errors import VoiceError
@@ -16,6 +17,7 @@ from edgecoach.store import Database
 from edgecoach.voice.cache import AudioCache, cache_key
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import Audio, PersonaVoice, load_piper
+from edgecoach.voice.treatment import Treatment, load_treatment
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,14 @@ DAY = 86400
 
 @dataclass(frozen=True)
 class SpokenLine:
+    """One line ready to play."""
+
     text: str
     audio: np.ndarray  # int16 mono
     sample_rate: int
     cache_key: str
     cache_hit: bool
-    tts_latency_ms: float  # synthesis time on a miss, lookup + decode on a hit
+    tts_latency_ms: float  # synthesis + store on a miss, lookup + decode on a hit
 
     @property
     def audio_length_s(self) -> float:
@@ -38,24 +42,36 @@ class SpokenLine:
 
 
 class VoiceService:
+    """Speaks text in a persona's voice; blocking methods run in worker threads."""
+
     def __init__(self, voices: dict[str, PersonaVoice], cache: AudioCache) -> None:
         self.voices = voices
         self.cache = cache
-        # One synthesis at a time: Piper already uses the cores, two would only thrash.
+        # One synthesis at a time: Piper already uses both cores, two would only thrash.
         self._synthesis = threading.Lock()
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
-             models_dir: Path) -> "VoiceService":
-        """Load every persona's voice once (a shared model file is loaded once)."""
-        loaded: dict[str, object] = {}
+             models_dir: Path, treatment_engine: str | None = None) -> "VoiceService":
+        """Load every persona's voice (a model shared by personas is loaded once).
+
+        Raises VoiceError naming the file when a voice is missing or corrupt.
+        `treatment_engine` forces one (tests); by default the best installed is used.
+        """
+        loaded: dict[Path, PiperVoice] = {}
         voices = {}
         for persona_id, persona in personas.items():
             files = resolve_voice(persona.voice.model, models_dir)
             if files.model not in loaded:
+                started = time.perf_counter()
                 loaded[files.model] = load_piper(files)
+                log.info("voice %s loaded from %s in %.0f ms", files.voice_id, files.model,
+                         (time.perf_counter() - started) * 1000)
+            treatment: Treatment | None = None
+            if persona.voice.pitch_median_hz is not None:
+                treatment = load_treatment(treatment_engine)
             voices[persona_id] = PersonaVoice(persona_id, loaded[files.model], files,
-                                              persona.voice)
+                                              persona.voice, treatment)
         return cls(voices, AudioCache(database, int(cache.budget_mb * MB),
                                       cache.ttl_days * DAY))
 
@@ -73,16 +89,20 @@ class VoiceService:
 
     def speak(self, persona_id: str, text: str) -> SpokenLine:
         """Blocking: the cached clip, or a new synthesis stored in the cache."""
-        key = self.key(persona_id, text)
+        voice = self._voice(persona_id)
+        key = cache_key(text, persona_id, voice.fingerprint)
         started = time.perf_counter()
         cached = self.cache.get(key)
         if cached is not None:
             return self._line(text, cached, key, True, started)
         with self._synthesis:
-            audio, _ = self._voice(persona_id).synthesize(text)
-        line = self._line(text, audio, key, False, started)
-        self.cache.put(key, persona_id, audio)
-        return line
+            # A speculative synthesis may have made this very line while we waited.
+            cached = self.cache.get(key)
+            if cached is not None:
+                return self._line(text, cached, key, True, started)
+            audio = voice.synthesize(text)
+            self.cache.put(key, persona_id, audio, voice.files.quality)
+        return self._line(text, audio, key, False, started)
 
     @staticmethod
     def _line(text: str, audio: Audio, key: str, hit: bool, started: float) -> SpokenLine:
@@ -90,13 +110,22 @@ class VoiceService:
                           (time.perf_counter() - started) * 1000)
 
     async def prepare(self, persona_id: str, texts: list[str]) -> int:
-        """Speculative synthesis; cancelling stops after the line being synthesized."""
+        """Synthesize lines ahead of time, in a worker thread; returns how many were new.
+
+        Cancelling the task stops after the line being synthesized (a thread cannot be
+        interrupted; that line still lands in the cache).
+        """
         made = 0
         for text in texts:
             if not await asyncio.to_thread(self.is_cached, persona_id, text):
-                await asyncio.to_thread(self.speak, persona_id, text)
-                made += 1
+                line = await asyncio.to_thread(self.speak, persona_id, text)
+                made += not line.cache_hit
         return made
 
     def evict(self) -> dict[str, int]:
+        """Drop expired and over-budget clips (the daemon schedules this)."""
         return self.cache.evict()
+
+    def flush(self) -> None:
+        """Write batched cache hit counts (call at shutdown)."""
+        self.cache.flush_hits()

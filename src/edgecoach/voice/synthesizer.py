@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,13 +11,16 @@ from piper import PiperVoice, SynthesisConfig
 from edgecoach.contract import VoiceSettings
 from edgecoach.errors import VoiceError
 from edgecoach.voice.manifest import VoiceFiles
-from edgecoach.voice.treatment import change_speaker, estimate_median_f0
+from edgecoach.voice.memory import ArenaShrinkingSession, release_freed_heap
+from edgecoach.voice.treatment import Treatment
 
 log = logging.getLogger(__name__)
 
-# Spoken once at load to measure the untreated voice's pitch, so the treatment is one
-# fixed shift per persona (the line's own intonation is kept).
+# Spoken once at load by treatments that calibrate on the untreated voice.
 CALIBRATION_TEXT = "Good work today. Take a breath, stay steady, and get ready for the next set."
+# A treated clip is scaled down rather than clipped (Piper normalizes each sentence to a
+# peak of 1.0, and PSOLA overshoots it a little).
+TREATED_PEAK = 0.98
 
 
 @dataclass(frozen=True)
@@ -32,54 +34,75 @@ class Audio:
 
 
 def load_piper(files: VoiceFiles) -> PiperVoice:
+    """Load the model once; a broken file becomes a VoiceError naming that file."""
     try:
-        return PiperVoice.load(files.model, config_path=files.config)
-    except Exception as error:  # onnxruntime/json raise many kinds for a bad file
+        voice = PiperVoice.load(files.model, config_path=files.config)
+    except Exception as error:  # onnxruntime and piper's config raise many kinds
         raise VoiceError(f"{files.model}: cannot load Piper voice: {error}") from None
+    voice.session = ArenaShrinkingSession(voice.session)  # type: ignore[assignment]
+    return voice
 
 
 class PersonaVoice:
-    """Synthesizes text for one persona; safe to call from one worker thread at a time."""
+    """Synthesizes text for one persona; call from one worker thread at a time."""
 
     def __init__(self, persona_id: str, piper: PiperVoice, files: VoiceFiles,
-                 settings: VoiceSettings) -> None:
+                 settings: VoiceSettings, treatment: Treatment | None = None) -> None:
         self.persona_id = persona_id
         self.piper = piper
         self.files = files
         self.settings = settings
-        self.sample_rate = piper.config.sample_rate
+        self.sample_rate: int = piper.config.sample_rate
         self.config = SynthesisConfig(
             speaker_id=settings.speaker_id, length_scale=settings.length_scale,
             noise_scale=settings.noise_scale, noise_w_scale=settings.noise_w_scale,
             volume=settings.volume)
-        self.source_f0 = 0.0
-        if settings.pitch_median_hz is not None:
-            self.source_f0 = estimate_median_f0(self._piper_float(CALIBRATION_TEXT),
-                                                self.sample_rate)
-            log.info("voice %s: source median F0 %.0f Hz -> %.0f Hz, formants x%.2f",
-                     persona_id, self.source_f0, settings.pitch_median_hz,
-                     settings.formant_shift)
+        # Settings without a target pitch leave the voice untreated.
+        self.treatment = treatment if settings.pitch_median_hz is not None else None
+        if self.treatment is not None:
+            self.treatment.calibrate(lambda: self._piper_float(CALIBRATION_TEXT),
+                                     self.sample_rate)
+            log.info("voice %s: %s to a median F0 of %.0f Hz, formants x%.2f", persona_id,
+                     self.treatment.name, settings.pitch_median_hz, settings.formant_shift)
 
     @property
     def fingerprint(self) -> str:
         """Everything that changes the sound: part of every cache key."""
-        settings = json.dumps(self.settings.to_json_dict(), sort_keys=True)
-        return hashlib.sha256(f"{self.files.voice_id}|{self.files.sha256}|{settings}".encode()
-                              ).hexdigest()
+        settings = json.dumps(self.settings.model_dump(mode="json"), sort_keys=True)
+        engine = self.treatment.name if self.treatment else "untreated"
+        return hashlib.sha256(
+            f"{self.files.voice_id}|{self.files.sha256}|{settings}|{engine}".encode()
+        ).hexdigest()
 
-    def _piper_float(self, text: str) -> np.ndarray:
-        chunks = [chunk.audio_float_array for chunk in
-                  self.piper.synthesize(text, syn_config=self.config)]
+    def _chunks(self, text: str) -> list:
+        chunks = list(self.piper.synthesize(text, syn_config=self.config))
         if not chunks:
             raise VoiceError(f"voice {self.persona_id}: Piper produced no audio for {text!r}")
-        return np.concatenate(chunks).astype(np.float32)
+        return chunks
 
-    def synthesize(self, text: str) -> tuple[Audio, float]:
-        """The line as int16 audio, and the synthesis time in ms."""
-        started = time.perf_counter()
-        audio = self._piper_float(text)
-        if self.settings.pitch_median_hz is not None and self.source_f0 > 0:
-            audio = change_speaker(audio, self.sample_rate, self.source_f0,
-                                   self.settings.pitch_median_hz, self.settings.formant_shift)
-        samples = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
-        return Audio(samples, self.sample_rate), (time.perf_counter() - started) * 1000
+    def _piper_float(self, text: str) -> np.ndarray:
+        return np.concatenate([chunk.audio_float_array for chunk in self._chunks(text)])
+
+    def synthesize(self, text: str) -> Audio:
+        """The line as int16 mono audio (blocking: ONNX inference, then the treatment)."""
+        try:
+            return self._synthesize(text)
+        finally:
+            release_freed_heap()
+
+    def _synthesize(self, text: str) -> Audio:
+        if self.treatment is None:
+            # Exactly what Piper's own synthesize_wav writes: no extra pass over the audio.
+            return Audio(np.concatenate([chunk.audio_int16_array for chunk in
+                                         self._chunks(text)]), self.sample_rate)
+        target_f0 = self.settings.pitch_median_hz
+        assert target_f0 is not None  # a treatment is only set up with a target
+        source = self._piper_float(text)
+        treated = self.treatment(source, self.sample_rate, target_f0,
+                                 self.settings.formant_shift)
+        # Keep the untreated peak (so `volume` still counts), just under full scale.
+        limit = min(TREATED_PEAK, float(np.max(np.abs(source))))
+        peak = float(np.max(np.abs(treated))) if len(treated) else 0.0
+        if peak > limit > 0:
+            treated *= limit / peak
+        return Audio((treated * 32767).astype(np.int16), self.sample_rate)
