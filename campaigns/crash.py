@@ -191,10 +191,13 @@ def run(trials: int = SMALL_TRIALS, seed: int = 7, workdir: Path | None = None) 
 
 
 def _pending(database: Path) -> int:
+    """Outbox items not sent yet, plus events the restarted daemon is still handling
+    (each may add items)."""
     connection = sqlite3.connect(database)
     try:
-        return connection.execute("select count(*) from outbox where sentAt is null"
-                                  ).fetchone()[0]
+        return connection.execute(
+            "select (select count(*) from outbox where sentAt is null) + "
+            "(select count(*) from events where status = 'received')").fetchone()[0]
     finally:
         connection.close()
 
