@@ -200,13 +200,18 @@ class CoachingPipeline:
         prepared = self._prepared.pop(key, None)
         if prepared is None:
             return None
-        fits = predictable_part(event.context) == prepared.context and (
+        # The line can only say what its context held: every field it was written with
+        # must still hold; a field it lacked (unknown then) it does not mention.
+        known = prepared.context.model_dump(exclude_none=True)
+        actual = event.context.model_dump()
+        fits = all(actual[name] == value for name, value in known.items()) and (
             set(tags) - HEART_RATE_TAGS == set(prepared.tags) - HEART_RATE_TAGS)
         return prepared if fits else None
 
     def _start_speculation(self, event: WorkoutEvent) -> None:
         if event.trigger_id not in ("set-start", "set-end"):
             return
+        # A newer event makes a newer guess: drop the older one still being made.
         if self._speculation and not self._speculation.done():
             self._speculation.cancel()
         self._speculation = asyncio.create_task(self._prepare_after(event))
@@ -214,21 +219,27 @@ class CoachingPipeline:
     async def _prepare_after(self, event: WorkoutEvent) -> None:
         """After set n ends: set n+1's start and end; after set n starts: its end.
 
-        The guess is the last context seen for that trigger and exercise, with the next
-        set number: a plan of equal sets (the usual strength session, or laps) hits.
+        A set-start announces the set, so its end is known but for the heart rate; the
+        next set is guessed as the last one of that exercise with the next number.
         """
         context = event.context
         if context.set_number is None or context.last_set:
             return
-        self._last_context[(event.user_id, event.trigger_id)] = predictable_part(context)
-        number = context.set_number + (1 if event.trigger_id == "set-end" else 0)
-        wanted = ["set-start", "set-end"] if event.trigger_id == "set-end" else ["set-end"]
-        upcoming = []
-        for trigger_id in wanted:
-            last = self._last_context.get((event.user_id, trigger_id))
-            if last is None or last.exercise != context.exercise:
-                last = predictable_part(context)
-            upcoming.append((trigger_id, last.model_copy(update={"set_number": number})))
+        planned = predictable_part(context)
+        self._last_context[(event.user_id, event.trigger_id)] = planned
+        previous_end = self._last_context.get((event.user_id, "set-end"))
+        if previous_end is None or previous_end.exercise != context.exercise:
+            previous_end = planned
+        if event.trigger_id == "set-start":
+            upcoming = [("set-end", planned.model_copy(
+                update={"rest_seconds": previous_end.rest_seconds}))]
+        else:
+            previous_start = self._last_context.get((event.user_id, "set-start"))
+            if previous_start is None or previous_start.exercise != context.exercise:
+                previous_start = planned
+            number = {"set_number": context.set_number + 1}
+            upcoming = [("set-start", previous_start.model_copy(update=number)),
+                        ("set-end", previous_end.model_copy(update=number))]
         try:
             await self._prepare(event.user_id, upcoming)
         except EdgeCoachError as error:
@@ -239,7 +250,7 @@ class CoachingPipeline:
         persona = subscription.preferred_persona
         for trigger_id, context in upcoming:
             key = self._prepared_key(user_id, trigger_id, context)
-            if key in self._prepared:
+            if key in self._prepared and self._prepared[key].context == context:
                 continue
             probe = WorkoutEvent(trigger_id=trigger_id, user_id=user_id, context=context)
             # Heart rate is not known in advance: no HR tag, so the line claims none

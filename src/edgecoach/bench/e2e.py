@@ -21,6 +21,7 @@ from edgecoach.daemon import Daemon, build_parts
 from edgecoach.paths import DATA_DIR
 from edgecoach.pipeline import CoachingPipeline
 from edgecoach.replay_coach import ReplayReport, coach_recording, percentile
+from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import Settings, load_settings
 
 RECORDINGS = [DATA_DIR / "recordings" / "strength-session.jsonl",
@@ -44,6 +45,8 @@ async def coach_once(settings: Settings, recording: Path, speed: float,
     parts.player = Player(NullSink())
     parts.devices.has_earbuds = True
     parts.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer"))
+    # Every set line may speak, so the hit ratio covers all of them.
+    TalkBudget(parts.store.database).set_chattiness(USER, "chatty")
     pipeline = CoachingPipeline(parts, speculate=speculate)
     await parts.player.start()
     started = cpu_seconds()
