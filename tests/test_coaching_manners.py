@@ -177,3 +177,32 @@ async def test_the_strap_drops_and_rejoins_through_bleak(settings: Settings, mon
         daemon.stop.set()
         await running
     assert isinstance(StrapState, type) and isinstance(radio, Radio)
+
+
+async def test_earbud_buttons_reach_the_daemon(tmp_path: Path) -> None:
+    from edgecoach.contract import WorkoutContext, WorkoutEvent
+    from edgecoach.controls.gestures import ButtonAction
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    settings.api.enabled = False
+    parts = build_parts(settings)
+    parts.player = Player(RecordingSpeaker())
+    daemon = Daemon(settings, parts)
+    user = settings.user_id
+    await parts.player.start()
+    await daemon.route(WorkoutEvent(trigger_id="workout-end", user_id=user,
+                                    context=WorkoutContext(total_sets=4)))
+    spoken = parts.store.responses.recent(user, 1)[0]
+
+    def press(action: str) -> ButtonAction:
+        return ButtonAction(action=action, gesture="test", timestamp=0.0, device="buds")
+
+    await daemon.route(press("helpful"))
+    assert parts.store.responses.get(spoken.id).feedback.helpful is True
+    await daemon.route(press("skip"))
+    assert TalkBudget(parts.store.database).state(user)["chattiness"] == "quiet"
+    await daemon.route(press("repeat"))
+    await asyncio.wait_for(parts.player.drain(), 10)
+    assert parts.player.sink.labels[-2:] == ["workout-end", "repeat"]
+    await parts.player.close()
+    parts.store.close()
