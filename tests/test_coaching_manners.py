@@ -17,7 +17,6 @@ from edgecoach.replay_coach import coach_recording
 from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.session.zone_cues import ZoneCueTuning
 from edgecoach.settings import Settings, load_settings
-from edgecoach.store import Store
 from edgecoach.sync.payloads import prepare
 from edgecoach.transcript import Transcript, read_transcript
 from tests.conftest import SHARED_FIT_DIR
@@ -25,7 +24,6 @@ from tests.test_audio import RecordingSpeaker
 from tests.test_heart_rate import (  # noqa: F401 (fixtures)
     REAL_PACKETS,
     Radio,
-    StrapState,
     delays,
     monitor,
     radio,
@@ -140,8 +138,8 @@ async def test_not_helpful_ratings_lower_a_trigger_and_survive_a_restart(
     parts.store.close()
 
 
-async def test_the_strap_drops_and_rejoins_through_bleak(settings: Settings, monitor, radio,
-                                                          tmp_path: Path) -> None:  # noqa: F811
+async def test_the_strap_drops_and_rejoins_through_bleak(
+        monitor, radio: Radio, tmp_path: Path) -> None:  # noqa: F811 (pytest fixtures)
     settings = load_settings(data_dir=tmp_path / "data")
     settings.api.enabled = False
     parts = build_parts(settings)
@@ -176,7 +174,6 @@ async def test_the_strap_drops_and_rejoins_through_bleak(settings: Settings, mon
     finally:
         daemon.stop.set()
         await running
-    assert isinstance(StrapState, type) and isinstance(radio, Radio)
 
 
 async def test_earbud_buttons_reach_the_daemon(tmp_path: Path) -> None:
