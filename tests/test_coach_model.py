@@ -15,10 +15,9 @@ from tokenizers.pre_tokenizers import Whitespace
 
 from edgecoach.catalog import load_catalog
 from edgecoach.coach import LineGenerator
-from edgecoach.coach.model import sha256_of
 from edgecoach.contract import WorkoutContext
 from edgecoach.errors import ModelError
-from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR, file_sha256
 
 COACH = MODELS_DIR / "coach"
 CATALOG = load_catalog(CONFIG_DIR)
@@ -27,7 +26,7 @@ CATALOG = load_catalog(CONFIG_DIR)
 def test_manifest_hashes_match_the_files_and_size_is_small() -> None:
     manifest = json.loads((COACH / "manifest.json").read_text())
     for name, entry in manifest["files"].items():
-        assert sha256_of(COACH / name) == entry["sha256"], name
+        assert file_sha256(COACH / name) == entry["sha256"], name
         assert (COACH / name).stat().st_size == entry["bytes"]
     assert sum(f.stat().st_size for f in COACH.iterdir()) <= 10_000_000
     evaluation = manifest["evaluation"]
@@ -55,7 +54,7 @@ def test_unloadable_model_with_a_matching_hash_names_the_file(models_copy: Path)
     model.write_bytes(b"not an onnx model")
     manifest_path = models_copy / "coach" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["coach-int8.onnx"]["sha256"] = sha256_of(model)
+    manifest["files"]["coach-int8.onnx"]["sha256"] = file_sha256(model)
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=r"coach-int8\.onnx: cannot load ONNX model"):
         LineGenerator.load(models_copy)

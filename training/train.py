@@ -33,10 +33,9 @@ from edgecoach.coach.model import (
     VOCAB_FILE,
     CoachModel,
     StepModel,
-    sha256_of,
 )
 from edgecoach.coach.vocabulary import PAD, Vocabulary
-from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR, file_sha256
 from training.data import batches, controls_of, corpus_hash, examples, read_corpus, split
 from training.net import CoachNet, StepNet
 
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
                              "vocabulary": len(vocabulary), "embed": settings.embed,
                              "hidden": settings.hidden, "layers": settings.layers,
                              "quantization": "onnxruntime dynamic, int8 weights"},
-            "files": {name: {"sha256": sha256_of(stage / name),
+            "files": {name: {"sha256": file_sha256(stage / name),
                              "bytes": (stage / name).stat().st_size} for name in shipped},
             "corpusSha256": corpus,
             "corpusLines": {p: sum(r["persona"] == p for r in rows) for p in ("alice", "aiden")},

@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from edgecoach.coach.model import open_session, sha256_of
+from edgecoach.coach.model import file_sha256, open_session
 from edgecoach.contract import Trigger
 from edgecoach.errors import ModelError
 
@@ -58,7 +58,7 @@ class CausalLM:
             raise ModelError(f"{model_path}: no input_ids input (found {names})")
         eos = next((tokenizer.token_to_id(t) for t in EOS_CANDIDATES
                     if tokenizer.token_to_id(t) is not None), None)
-        version = f"{directory.name}-{sha256_of(model_path)[:12]}"
+        version = f"{directory.name}-{file_sha256(model_path)[:12]}"
         return cls(session, tokenizer, eos, version, "attention_mask" in names)
 
     def generate(self, prompt: str, rng: np.random.Generator, max_tokens: int,

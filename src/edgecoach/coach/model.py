@@ -5,7 +5,6 @@ fallback at run time) and manifest.json with the sha256 of each file. Loading ch
 every hash, so a corrupt or swapped file fails at start with the file's name.
 """
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import onnxruntime as ort
 
 from edgecoach.coach.vocabulary import Vocabulary
 from edgecoach.errors import ModelError
+from edgecoach.paths import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,6 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "coach-int8.onnx"
 VOCAB_FILE = "vocab.json"
 LINES_FILE = "lines.jsonl"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(model_dir: Path) -> dict[str, Any]:
@@ -52,7 +44,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
         file = model_dir / name
         if not file.is_file():
             raise ModelError(f"{file}: model file missing")
-        if sha256_of(file) != entry["sha256"]:
+        if file_sha256(file) != entry["sha256"]:
             raise ModelError(f"{file}: sha256 does not match {MANIFEST} (corrupt or replaced)")
     return manifest
 

@@ -1,6 +1,5 @@
 """Which files a voice id stands for, checked at start (models/voices.toml)."""
 
-import hashlib
 import importlib
 import json
 from dataclasses import dataclass
@@ -8,6 +7,7 @@ from pathlib import Path
 
 from edgecoach.catalog import read_toml
 from edgecoach.errors import VoiceError
+from edgecoach.paths import file_sha256
 
 MANIFEST_NAME = "voices.toml"
 
@@ -22,14 +22,6 @@ class VoiceFiles:
     sha256: str  # of the model file: part of every audio cache key
     version: str
     quality: str  # Piper's tier (x_low, low, medium, high), stored with cached clips
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _package_files(voice_id: str, entry: dict) -> tuple[Path, Path]:
