@@ -49,8 +49,7 @@ def settings(shared_data: Path) -> Settings:
 
 
 def open_parts(settings: Settings, user: str, chattiness: str = "chatty") -> Parts:
-    parts = build_parts(settings)
-    parts.player = Player(RecordingSpeaker())
+    parts = build_parts(settings, player=Player(RecordingSpeaker()))
     parts.devices.has_earbuds = True
     parts.store.retention.delete_user(user, keep_audio=True)
     parts.store.subscriptions.put(Subscription(user_id=user, subscription_type="trainer",
@@ -115,8 +114,7 @@ async def test_not_helpful_ratings_lower_a_trigger_and_survive_a_restart(
         give_feedback(parts.store, outcome.response.id, Feedback(rating=1, helpful=False))
     parts.store.close()
     # A restart: new store, new policy, the learned state comes from SQLite.
-    parts = build_parts(settings)
-    parts.player = Player(RecordingSpeaker())
+    parts = build_parts(settings, player=Player(RecordingSpeaker()))
     parts.devices.has_earbuds = True
     second = await coach(parts, settings, SCRIPT, user)
     again = [o for o in second.spoken if o.event.trigger_id == "set-start"]
@@ -142,9 +140,8 @@ async def test_the_strap_drops_and_rejoins_through_bleak(
         monitor, radio: Radio, tmp_path: Path) -> None:  # noqa: F811 (pytest fixtures)
     settings = load_settings(data_dir=tmp_path / "data")
     settings.api.enabled = False
-    parts = build_parts(settings)
     speaker = RecordingSpeaker()
-    parts.player = Player(speaker)
+    parts = build_parts(settings, player=Player(speaker))
     parts.devices.has_earbuds = True
     daemon = Daemon(settings, parts, sources=[monitor().run])
     running = asyncio.create_task(daemon.run())
@@ -182,8 +179,7 @@ async def test_earbud_buttons_reach_the_daemon(tmp_path: Path) -> None:
 
     settings = load_settings(data_dir=tmp_path / "data")
     settings.api.enabled = False
-    parts = build_parts(settings)
-    parts.player = Player(RecordingSpeaker())
+    parts = build_parts(settings, player=Player(RecordingSpeaker()))
     daemon = Daemon(settings, parts)
     user = settings.user_id
     await parts.player.start()

@@ -25,8 +25,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def parts(settings: Settings):
-    built = build_parts(settings)
-    built.player = Player(NullSink())
+    built = build_parts(settings, player=Player(NullSink()))
     built.devices.has_earbuds = True
     built.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer",
                                                preferred_persona="aiden"))

@@ -43,8 +43,12 @@ RESUME_WITHIN_SECONDS = 300
 Source = Callable[[asyncio.Queue], Awaitable[None]]
 
 
-def build_parts(settings: Settings, store: Store | None = None) -> Parts:
-    """Load everything once, at start: a bad config, model or voice fails here, clearly."""
+def build_parts(settings: Settings, store: Store | None = None,
+                player: Player | None = None) -> Parts:
+    """Load everything once, at start: a bad config, model or voice fails here, clearly.
+
+    `store` and `player` replace the configured ones (the demo's, a benchmark's, a test's).
+    """
     from edgecoach.voice import VoiceService
 
     catalog = load_catalog(settings.config_dir)
@@ -55,7 +59,7 @@ def build_parts(settings: Settings, store: Store | None = None) -> Parts:
     policy = CoachPolicy(catalog, store.limits, settings.athlete, strain=settings.strain,
                          talk_budget=TalkBudget(store.database))
     return Parts(store=store, catalog=catalog, policy=policy, generator=generator,
-                 voice=voice, player=Player(make_output(settings.audio)))
+                 voice=voice, player=player or Player(make_output(settings.audio)))
 
 
 def ensure_user(store: Store, settings: Settings) -> bool:

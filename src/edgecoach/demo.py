@@ -77,9 +77,8 @@ def make_player(settings: Settings, options: DemoOptions) -> Player:
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> ReplayReport:
     store = prepare_demo_store(settings, options)
     console.print(f"Loading the coach model and the {options.persona} voice...")
-    parts = build_parts(settings, store=store)
+    parts = build_parts(settings, store=store, player=make_player(settings, options))
     parts.devices.has_earbuds = True
-    parts.player = make_player(settings, options)
     transcript = None
     if options.transcript:
         options.transcript.unlink(missing_ok=True)

@@ -41,8 +41,7 @@ def peak_rss_mb() -> float:
 
 async def coach_once(settings: Settings, recording: Path, speed: float,
                      speculate: bool) -> tuple[ReplayReport, float]:
-    parts = build_parts(settings)
-    parts.player = Player(NullSink())
+    parts = build_parts(settings, player=Player(NullSink()))
     parts.devices.has_earbuds = True
     parts.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer"))
     # Every set line may speak, so the hit ratio covers all of them.
