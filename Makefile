@@ -23,8 +23,8 @@ model:  ## train, quantize and evaluate the coach model (torch, CPU)
 	scripts/setup.sh train
 	$(VENV)/python -m training.train --threads 1
 
-bench:  ## print the performance figures
-	scripts/setup.sh runtime
+bench:  ## print the performance figures (the voice figures use Praat, a test package)
+	scripts/setup.sh test
 	$(VENV)/python -m edgecoach.bench voice
 	$(VENV)/python -m edgecoach.bench model
 	$(VENV)/python -m edgecoach.bench e2e

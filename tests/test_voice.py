@@ -16,7 +16,6 @@ from edgecoach.voice.analysis import count_syllables, median_f0, profile
 from edgecoach.voice.cache import AudioCache
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import PersonaVoice, load_piper
-from edgecoach.voice.treatment import RubberBandShift
 
 LINE = "Five reps at eighty kilos. Rest now."
 
@@ -92,16 +91,6 @@ def test_the_treatment_keeps_the_speaking_rate(shared_voices: dict[str, PersonaV
     source = untreated.synthesize(LINE).samples.astype(np.float32) / 32767
     treated = alice.treatment(source, alice.sample_rate, 195.0, alice.settings.formant_shift)
     assert abs(len(treated) / len(source) - 1) < 0.02
-
-
-def test_the_rubber_band_fallback_also_moves_the_pitch(
-        shared_voices: dict[str, PersonaVoice]) -> None:
-    alice = shared_voices["alice"]
-    fallback = PersonaVoice("alice", alice.piper, alice.files, alice.settings,
-                            RubberBandShift())
-    audio = fallback.synthesize(LINE)
-    assert 170 <= median_f0(audio.samples, audio.sample_rate) <= 225
-    assert fallback.fingerprint != alice.fingerprint  # each engine has its own cache
 
 
 def test_a_corrupt_blob_is_dropped_and_resynthesized(voice: VoiceService,

@@ -39,7 +39,7 @@ class VoiceSettings(CamelModel):
     noise_scale: float = Field(default=0.667, ge=0, le=2.0)
     noise_w_scale: float = Field(default=0.8, ge=0, le=2.0)
     volume: float = Field(default=1.0, gt=0, le=4.0)
-    # Praat "Change gender": target median F0 (Hz) and formant shift; None = untreated voice.
+    # Pitch/formant treatment: target median F0 (Hz) and formant shift; None = untreated.
     pitch_median_hz: float | None = Field(default=None, ge=50, le=400)
     formant_shift: float = Field(default=1.0, ge=0.7, le=1.5)
 

@@ -1,39 +1,13 @@
-"""Keeping a long-running voice small: ONNX Runtime's arena and glibc's heap give memory
-back after each line.
+"""Keeping a long-running voice small: glibc's heap gives memory back after each line.
 
-Without this, the process grows to the high-water mark of the longest sentence ever
-synthesized and stays there (about 330 MB after 200 corpus lines); with it, about 140 MB
-between lines and a peak of one line's working set.
+ONNX Runtime's arena is bounded by the decoder's windows (vits.SplitVitsSession); what
+Python and numpy freed (audio arrays, treatment buffers) stays in glibc's heap unless
+trimmed.
 """
 
 import ctypes
 import ctypes.util
-import logging
 from typing import Any
-
-import onnxruntime
-
-log = logging.getLogger(__name__)
-
-
-class ArenaShrinkingSession:
-    """Wraps an onnxruntime.InferenceSession: every run frees the CPU arena's unused chunks.
-
-    Piper calls `session.run(None, feeds)`; the proxy adds the run option, and passes
-    everything else through to the real session.
-    """
-
-    def __init__(self, session: onnxruntime.InferenceSession) -> None:
-        self.session = session
-        self._options = onnxruntime.RunOptions()
-        self._options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-
-    def run(self, output_names: Any, input_feed: dict[str, Any],
-            run_options: onnxruntime.RunOptions | None = None) -> list[Any]:
-        return self.session.run(output_names, input_feed, run_options or self._options)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.session, name)
 
 
 def _glibc_malloc_trim() -> Any:

@@ -17,7 +17,7 @@ from edgecoach.store import Database
 from edgecoach.voice.cache import AudioCache, cache_key
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import Audio, PersonaVoice, load_piper
-from edgecoach.voice.treatment import Treatment, load_treatment
+from edgecoach.voice.treatment import RubberBandShift
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,10 @@ class VoiceService:
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
-             models_dir: Path, treatment_engine: str | None = None) -> "VoiceService":
+             models_dir: Path) -> "VoiceService":
         """Load every persona's voice (a model shared by personas is loaded once).
 
         Raises VoiceError naming the file when a voice is missing or corrupt.
-        `treatment_engine` forces one (tests); by default the best installed is used.
         """
         loaded: dict[Path, PiperVoice] = {}
         voices = {}
@@ -67,9 +66,7 @@ class VoiceService:
                 loaded[files.model] = load_piper(files)
                 log.info("voice %s loaded from %s in %.0f ms", files.voice_id, files.model,
                          (time.perf_counter() - started) * 1000)
-            treatment: Treatment | None = None
-            if persona.voice.pitch_median_hz is not None:
-                treatment = load_treatment(treatment_engine)
+            treatment = RubberBandShift() if persona.voice.pitch_median_hz is not None else None
             voices[persona_id] = PersonaVoice(persona_id, loaded[files.model], files,
                                               persona.voice, treatment)
         return cls(voices, AudioCache(database, int(cache.budget_mb * MB),

@@ -1,0 +1,134 @@
+"""Piper's VITS graph run in two parts, so a long sentence costs bounded memory.
+
+A Piper voice is one ONNX graph: the text encoder, duration predictor and flow make a
+latent at the frame rate (one frame per 256 samples), then a HiFi-GAN decoder turns it
+into audio. The decoder's activations grow with the audio (about 32 MB per second of
+speech for a medium voice), so one long sentence briefly added 100-170 MB to the
+process. The decoder is convolutional with a receptive field under 12 frames: decoding
+the latent in windows with CONTEXT_FRAMES of context on each side gives the same
+samples (tested), and ONNX Runtime's arena settles at the working set of one window
+instead of growing to that of the longest sentence ever spoken.
+
+The graph is split once per model file, with the onnx package in a child process (its
+copy of the model in protobuf never counts against the daemon), into the cache
+directory. A graph that cannot be split (no `/dec/conv_pre` node) runs whole, as
+Piper runs it.
+
+    python -m edgecoach.voice.vits MODEL.onnx OUT_DIR   # what the child process runs
+"""
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime
+
+log = logging.getLogger(__name__)
+
+DECODER_FIRST_NODE = "/dec/conv_pre/Conv"
+ENCODER_FILE, DECODER_FILE, WHOLE_MARK = "encoder.onnx", "decoder.onnx", "unsplittable"
+# Sentences up to 1.5 s of speech decode in one window; longer ones in equal windows.
+# 192 frames cost 46 MB more at the peak; 96 would add context to most sentences.
+MAX_WINDOW_FRAMES = 128
+CONTEXT_FRAMES = 16  # receptive field under 12 frames, measured; 16 for other voices
+
+
+def _session(model: Path) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    # Each session has its own thread pool, whose idle threads spin by default: the
+    # encoder's would steal the two cores from the decoder (30-40% slower, measured).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # A memory pattern is planned per input shape, and every sentence has its own: the
+    # arena grew by 23 MB over 120 windows with them, not at all without (same speed).
+    options.enable_mem_pattern = False
+    return onnxruntime.InferenceSession(str(model), options,
+                                        providers=["CPUExecutionProvider"])
+
+
+class SplitVitsSession:
+    """Stands in for Piper's InferenceSession: `run` encodes, then decodes in windows."""
+
+    def __init__(self, encoder: Path, decoder: Path) -> None:
+        self.encoder = _session(encoder)
+        self.decoder = _session(decoder)
+        self.latent_name = self.decoder.get_inputs()[0].name
+
+    def run(self, output_names: Any, input_feed: dict[str, Any],
+            run_options: onnxruntime.RunOptions | None = None) -> list[np.ndarray]:
+        """Piper's call: the audio as the one output, shaped (1, 1, samples)."""
+        latent = self.encoder.run(None, input_feed, run_options)[0]
+        audio = np.concatenate(list(self.decode(latent)))
+        return [audio.reshape(1, 1, -1)]
+
+    def decode(self, latent: np.ndarray) -> Iterator[np.ndarray]:
+        """Audio of a latent (1, channels, frames), window by window, in order."""
+        frames = latent.shape[2]
+        windows = -(-frames // MAX_WINDOW_FRAMES)
+        size = -(-frames // windows)
+        for start in range(0, frames, size):
+            end = min(frames, start + size)
+            first, last = max(0, start - CONTEXT_FRAMES), min(frames, end + CONTEXT_FRAMES)
+            audio = self.decoder.run(
+                None, {self.latent_name: latent[:, :, first:last]})[0].reshape(-1)
+            hop = len(audio) // (last - first)
+            yield audio[(start - first) * hop:(end - first) * hop]
+
+
+def load_vits_session(model: Path, sha256: str,
+                      cache_dir: Path) -> SplitVitsSession | onnxruntime.InferenceSession:
+    """The voice's graph, split into `cache_dir` the first time a model file is seen."""
+    parts = cache_dir / "voices" / sha256[:32]
+    try:
+        return _open_parts(model, parts)
+    except Exception as error:  # onnxruntime raises many kinds
+        # A part damaged on disk: split again, once (a corrupt model fails again).
+        log.warning("voice parts in %s unusable (%s): splitting again", parts, error)
+        shutil.rmtree(parts, ignore_errors=True)
+        return _open_parts(model, parts)
+
+
+def _open_parts(model: Path, parts: Path) -> SplitVitsSession | onnxruntime.InferenceSession:
+    if not (parts / DECODER_FILE).is_file() and not (parts / WHOLE_MARK).is_file():
+        log.info("splitting %s into encoder and decoder (once per model file)", model)
+        done = subprocess.run([sys.executable, "-m", __name__, str(model), str(parts)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            raise RuntimeError(lines[-1] if lines else f"split exited {done.returncode}")
+    if (parts / WHOLE_MARK).is_file():
+        log.warning("%s: decoder not found in the graph; it runs whole", model)
+        return _session(model)
+    return SplitVitsSession(parts / ENCODER_FILE, parts / DECODER_FILE)
+
+
+def split_model(model: Path, parts: Path) -> None:
+    """Write encoder.onnx and decoder.onnx (or the unsplittable mark) into `parts`."""
+    import onnx
+    from onnx.utils import Extractor
+
+    graph = onnx.load(str(model))
+    first = [node for node in graph.graph.node if node.name == DECODER_FIRST_NODE]
+    parts.mkdir(parents=True, exist_ok=True)
+    if not first:
+        (parts / WHOLE_MARK).write_text(f"no {DECODER_FIRST_NODE} node\n")
+        return
+    latent = first[0].input[0]
+    inputs = [tensor.name for tensor in graph.graph.input]
+    outputs = [tensor.name for tensor in graph.graph.output]
+    extractor = Extractor(graph)
+    # The decoder last: its presence says the split is complete (a crash leaves none).
+    for name, model_part in ((ENCODER_FILE, extractor.extract_model(inputs, [latent])),
+                             (DECODER_FILE, extractor.extract_model([latent], outputs))):
+        partial = parts / f"{name}.{os.getpid()}.partial"  # two splitting at once
+        onnx.save(model_part, str(partial))
+        partial.replace(parts / name)
+
+
+if __name__ == "__main__":
+    split_model(Path(sys.argv[1]), Path(sys.argv[2]))

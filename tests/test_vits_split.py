@@ -1,0 +1,59 @@
+"""The Piper graph split into encoder and windowed decoder: same audio, bounded windows."""
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from edgecoach.paths import MODELS_DIR
+from edgecoach.voice.manifest import resolve_voice
+from edgecoach.voice.synthesizer import load_piper
+from edgecoach.voice.vits import (
+    DECODER_FILE,
+    MAX_WINDOW_FRAMES,
+    SplitVitsSession,
+    load_vits_session,
+)
+
+# About 5 s of speech in one sentence: three decoder windows.
+LONG_SENTENCE = ("Keep your chest up, drive through the whole foot, and breathe out hard "
+                 "as you stand up with the bar for the last three reps of this set")
+
+
+@pytest.fixture(scope="module")
+def voice_files():
+    return resolve_voice("en_US-joe-medium", MODELS_DIR)
+
+
+def feeds(voice_files, text: str) -> dict[str, np.ndarray]:
+    piper = load_piper(voice_files)
+    ids = piper.phonemes_to_ids(piper.phonemize(text)[0])
+    # Noise off: the graph is deterministic, so two runs can be compared sample by sample.
+    return {"input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32)}
+
+
+def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
+                                                             tmp_path: Path) -> None:
+    split = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    assert isinstance(split, SplitVitsSession)
+    inputs = feeds(voice_files, LONG_SENTENCE)
+    latent = split.encoder.run(None, inputs)[0]
+    assert latent.shape[2] > 2 * MAX_WINDOW_FRAMES  # the windows really are exercised
+    whole = onnxruntime.InferenceSession(str(voice_files.model),
+                                         providers=["CPUExecutionProvider"])
+    expected = whole.run(None, inputs)[0].reshape(-1)
+    actual = split.run(None, inputs)[0].reshape(-1)
+    assert actual.shape == expected.shape
+    assert np.max(np.abs(actual - expected)) < 1e-5  # far under one int16 step
+
+
+def test_a_damaged_cached_part_is_split_again(voice_files, tmp_path: Path) -> None:
+    load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    decoder = next(tmp_path.glob(f"voices/*/{DECODER_FILE}"))
+    decoder.write_bytes(b"half a file")
+    session = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    assert isinstance(session, SplitVitsSession)
+    assert decoder.stat().st_size > 1_000_000
