@@ -1,6 +1,8 @@
 """The event pipeline with the real model, the real Piper voice and a real SQLite file."""
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ from edgecoach.daemon import build_parts
 from edgecoach.paths import DATA_DIR
 from edgecoach.pipeline import CoachingPipeline, Parts
 from edgecoach.replay_coach import coach_recording
+from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import Settings, load_settings
+from edgecoach.sources import WorkoutPlan, replay
 from edgecoach.transcript import Transcript, read_transcript
 
 USER = "pipeline-user"
@@ -79,6 +83,86 @@ async def test_the_next_set_is_prepared_during_rest(parts: Parts) -> None:
     start = await pipeline.handle(event("set-start", 2, 1150))
     assert start.status == "spoken" and start.prepared and start.spoken.cache_hit
     await pipeline.close()
+
+
+async def rest(pipeline: CoachingPipeline) -> None:
+    """The athlete rests: the lines being prepared are finished."""
+    if pipeline._speculation:
+        await pipeline._speculation
+
+
+async def test_every_set_of_a_planned_workout_is_a_prepared_cache_hit(parts: Parts) -> None:
+    TalkBudget(parts.store.database).set_chattiness(USER, "chatty")  # every set line speaks
+    pipeline = CoachingPipeline(parts)
+    start, outcomes = time.time(), []
+    async for item in replay(SCRIPT, USER, speed=0):
+        if isinstance(item.payload, WorkoutPlan):
+            await pipeline.expect(item.payload)
+        elif isinstance(item.payload, WorkoutEvent):
+            await rest(pipeline)
+            event = item.payload.model_copy(update={"timestamp": start + item.offset})
+            outcomes.append(await pipeline.handle(event))
+    await pipeline.close()
+    sets = [o for o in outcomes if o.event.trigger_id in ("set-start", "set-end")]
+    assert len(sets) == 22 and all(o.status == "spoken" for o in sets)
+    # The plan knows each next set, reps, weight, rest and last set included; the first
+    # set is prepared from the plan before the workout starts.
+    assert all(o.prepared and o.spoken.cache_hit for o in sets), [
+        (o.event.trigger_id, o.event.context.exercise, o.event.context.set_number)
+        for o in sets if not (o.prepared and o.spoken.cache_hit)]
+    for outcome in sets:
+        assert numbers(outcome.response.text_content) <= context_numbers(outcome.event.context)
+
+
+async def test_a_set_done_otherwise_than_planned_gets_its_own_line(parts: Parts) -> None:
+    pipeline = CoachingPipeline(parts)
+    planned = WorkoutContext(exercise="squat", reps=5, weight=80, set_number=1, total_sets=1,
+                             last_set=True)
+    planned_end = planned.model_copy(update={"rest_seconds": 0})
+    await pipeline.expect(WorkoutPlan(USER, (("set-start", planned), ("set-end", planned_end))))
+    await rest(pipeline)
+    start = await pipeline.handle(WorkoutEvent(trigger_id="set-start", user_id=USER,
+                                               context=planned, timestamp=1000))
+    assert start.prepared and start.spoken.cache_hit
+    await rest(pipeline)
+    done = planned_end.model_copy(update={"reps": 4, "duration_seconds": 20, "heart_rate": 150})
+    end = await pipeline.handle(WorkoutEvent(trigger_id="set-end", user_id=USER, context=done,
+                                             timestamp=1040))
+    await pipeline.close()
+    assert end.status == "spoken" and not end.prepared  # the line for 5 reps is not said
+    assert numbers(end.response.text_content) <= context_numbers(done)
+
+
+async def test_a_line_under_way_is_not_lost_to_a_newer_event(
+        parts: Parts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set 1 starts while its end is being prepared: that line is finished, then used."""
+    real_prepare, calls = parts.voice.prepare, []
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def prepare(persona: str, texts: list[str]) -> int:
+        calls.append(texts)
+        if len(calls) == 2:  # set 1's end, after its start
+            held.set()
+            await release.wait()
+        return await real_prepare(persona, texts)
+
+    monkeypatch.setattr(parts.voice, "prepare", prepare)
+    pipeline = CoachingPipeline(parts)
+    first = WorkoutContext(exercise="squat", reps=5, weight=80, set_number=1, total_sets=2)
+    second = first.model_copy(update={"set_number": 2, "last_set": True})
+    await pipeline.expect(WorkoutPlan(USER, (
+        ("set-start", first), ("set-end", first.model_copy(update={"rest_seconds": 90})),
+        ("set-start", second), ("set-end", second.model_copy(update={"rest_seconds": 0})))))
+    await held.wait()
+    start = await pipeline.handle(WorkoutEvent(trigger_id="set-start", user_id=USER,
+                                               context=first, timestamp=1000))
+    release.set()
+    await rest(pipeline)
+    end = await pipeline.handle(WorkoutEvent(
+        trigger_id="set-end", user_id=USER, timestamp=1040,
+        context=first.model_copy(update={"rest_seconds": 90, "heart_rate": 140})))
+    await pipeline.close()
+    assert start.prepared and end.prepared and end.spoken.cache_hit
 
 
 async def test_a_denied_tts_request_is_recorded_not_lost(parts: Parts) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from edgecoach.contract import WorkoutEvent
 from edgecoach.errors import RecordingError
-from edgecoach.sources import ReplayItem, replay, replay_script
+from edgecoach.sources import ReplayItem, WorkoutPlan, replay, replay_script
 from edgecoach.sources.script import LEAD_IN_SECONDS, SECONDS_PER_REP
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "recordings" / "strength-session.jsonl"
@@ -23,7 +23,7 @@ def collect(path: Path) -> list[ReplayItem]:
 
 
 def fired(path: Path) -> list[WorkoutEvent]:
-    return [item.payload for item in collect(path)]
+    return [item.payload for item in collect(path) if isinstance(item.payload, WorkoutEvent)]
 
 
 def test_the_shipped_strength_session() -> None:
@@ -37,17 +37,29 @@ def test_the_shipped_strength_session() -> None:
         ("back squat", 4, 4, True), ("bench press", 1, 3, False)]
     assert (ends[0].reps, ends[0].weight, ends[0].rest_seconds) == (8, 60, 90)
     assert ends[-1].rest_seconds == 0 and ends[-1].weight == 0  # bodyweight, last set
+    starts = [e.context for e in events if e.trigger_id == "set-start"]
+    assert [c.last_set for c in starts] == [c.last_set for c in ends]
     summary = events[-1].context
     assert summary.total_sets == 11
     assert summary.volume == 8 * 60 + 2 * 5 * 80 + 5 * 85 + 8 * 50 + 2 * 6 * 60 + 2 * 10 * 50 \
         + 8 * 55
 
 
+def test_the_script_is_announced_as_the_plan_before_its_events() -> None:
+    items = collect(SHIPPED)
+    assert items[0].offset == 0 and isinstance(items[0].payload, WorkoutPlan)
+    plan = items[0].payload
+    assert plan.user_id == "athlete-1"
+    sets = [(e.trigger_id, e.context) for e in fired(SHIPPED)
+            if e.trigger_id in ("set-start", "set-end")]
+    assert list(plan.events) == sets
+
+
 def test_sets_and_rests_are_placed_on_the_clock(tmp_path: Path) -> None:
     script = tmp_path / "two.jsonl"
     script.write_text('{"exercise": "deadlift", "reps": 5, "weight": 140, "rest": 180}\n\n'
                       '{"exercise": "deadlift", "reps": 3, "weight": 150, "duration": 20}\n')
-    items = collect(script)
+    items = collect(script)[1:]  # after the plan
     offsets = [(item.payload.trigger_id, item.offset) for item in items]
     first_end = LEAD_IN_SECONDS + 5 * SECONDS_PER_REP
     assert offsets == [
@@ -76,7 +88,7 @@ def test_bad_scripts_name_line_and_field(tmp_path: Path, text: str, message: str
 
 async def test_replay_script_is_usable_directly() -> None:
     items = [item async for item in replay_script(SHIPPED, "athlete-2", speed=0)]
-    assert items[0].payload.user_id == "athlete-2" and len(items) == 24
+    assert items[0].payload.user_id == "athlete-2" and len(items) == 25
 
 
 @settings(max_examples=60, deadline=None)

@@ -20,12 +20,15 @@ from edgecoach.contract import (
     DeviceState,
     ResponseMetadata,
     Subscription,
+    TriggerId,
     VoiceResponse,
     WorkoutContext,
     WorkoutEvent,
 )
 from edgecoach.errors import EdgeCoachError
+from edgecoach.forecast import Forecast, SetForecast
 from edgecoach.session.workout import Notice
+from edgecoach.sources.items import WorkoutPlan
 from edgecoach.store import Store
 from edgecoach.transcript import Transcript
 from edgecoach.voice import SpokenLine, VoiceService
@@ -33,8 +36,6 @@ from edgecoach.voice import SpokenLine, VoiceService
 log = logging.getLogger(__name__)
 
 Status = Literal["spoken", "suppressed", "failed"]
-# Context fields known before a set happens (the plan); the rest is measured during it.
-PREDICTABLE_FIELDS = ("exercise", "reps", "weight", "set_number", "rest_seconds", "last_set")
 HEART_RATE_TAGS = frozenset({"hr-easy", "hr-steady", "hr-hard", "hr-max", "no-hr"})
 # Cues that are wrong when late: a set already under way, a heart rate that moved on.
 # On a cache miss they get the earcon at once; the line follows only if it is ready
@@ -71,6 +72,7 @@ class Outcome:
 
 @dataclass
 class PreparedLine:
+    persona: str
     line: GeneratedLine
     context: WorkoutContext
     tags: tuple[str, ...]
@@ -89,10 +91,6 @@ class Parts:
     devices: DeviceStatus = field(default_factory=DeviceStatus)
 
 
-def predictable_part(context: WorkoutContext) -> WorkoutContext:
-    return WorkoutContext(**{name: getattr(context, name) for name in PREDICTABLE_FIELDS})
-
-
 class CoachingPipeline:
     def __init__(self, parts: Parts, transcript: Transcript | None = None,
                  speculate: bool = True) -> None:
@@ -100,7 +98,8 @@ class CoachingPipeline:
         self.transcript = transcript
         self.speculate = speculate
         self._prepared: dict[tuple, PreparedLine] = {}
-        self._last_context: dict[tuple[str, str], WorkoutContext] = {}
+        self._forecast = SetForecast()
+        self._unvoiced: list[tuple[str, str]] = []  # prepared (persona, text) to synthesize
         self._speculation: asyncio.Task[None] | None = None
 
     async def handle(self, event: WorkoutEvent, workout_time: float | None = None) -> Outcome:
@@ -114,7 +113,7 @@ class CoachingPipeline:
             outcome = Outcome(event, "failed", str(error))
         self._record(outcome, workout_time)
         if self.speculate and outcome.status != "failed":
-            self._start_speculation(event)
+            await self._speculate_after(event)
         return outcome
 
     async def _handle(self, event: WorkoutEvent, started: float) -> Outcome:
@@ -124,7 +123,7 @@ class CoachingPipeline:
             return Outcome(event, "suppressed", decision.reason, tuple(decision.tags))
         persona = subscription.preferred_persona
         trigger = self.parts.catalog.trigger(event.trigger_id)
-        prepared = self._take_prepared(event, decision.tags)
+        prepared = self._take_prepared(event, persona, decision.tags)
         line = prepared.line if prepared else await asyncio.to_thread(
             self._generate, persona, event, decision.tags)
         cached = await asyncio.to_thread(self.parts.voice.is_cached, persona, line.text)
@@ -194,7 +193,8 @@ class CoachingPipeline:
     def _prepared_key(self, user_id: str, trigger_id: str, context: WorkoutContext) -> tuple:
         return (user_id, trigger_id, context.exercise, context.set_number)
 
-    def _take_prepared(self, event: WorkoutEvent, tags: list[str]) -> PreparedLine | None:
+    def _take_prepared(self, event: WorkoutEvent, persona: str,
+                       tags: list[str]) -> PreparedLine | None:
         """A prepared line is used only if everything it was written for still holds."""
         key = self._prepared_key(event.user_id, event.trigger_id, event.context)
         prepared = self._prepared.pop(key, None)
@@ -204,62 +204,65 @@ class CoachingPipeline:
         # must still hold; a field it lacked (unknown then) it does not mention.
         known = prepared.context.model_dump(exclude_none=True)
         actual = event.context.model_dump()
-        fits = all(actual[name] == value for name, value in known.items()) and (
+        fits = prepared.persona == persona and all(
+            actual[name] == value for name, value in known.items()) and (
             set(tags) - HEART_RATE_TAGS == set(prepared.tags) - HEART_RATE_TAGS)
         return prepared if fits else None
 
-    def _start_speculation(self, event: WorkoutEvent) -> None:
-        if event.trigger_id not in ("set-start", "set-end"):
-            return
-        # A newer event makes a newer guess: drop the older one still being made.
-        if self._speculation and not self._speculation.done():
-            self._speculation.cancel()
-        self._speculation = asyncio.create_task(self._prepare_after(event))
+    async def expect(self, plan: WorkoutPlan) -> None:
+        """Follow the plan of a workout about to start; its first set is prepared now."""
+        upcoming = self._forecast.expect(plan)
+        if self.speculate:
+            await self._prepare(plan.user_id, upcoming)
 
-    async def _prepare_after(self, event: WorkoutEvent) -> None:
-        """After set n ends: set n+1's start and end; after set n starts: its end.
-
-        A set-start announces the set, so its end is known but for the heart rate; the
-        next set is guessed as the last one of that exercise with the next number.
-        """
-        context = event.context
-        if context.set_number is None or context.last_set:
-            return
-        planned = predictable_part(context)
-        self._last_context[(event.user_id, event.trigger_id)] = planned
-        previous_end = self._last_context.get((event.user_id, "set-end"))
-        if previous_end is None or previous_end.exercise != context.exercise:
-            previous_end = planned
-        if event.trigger_id == "set-start":
-            upcoming = [("set-end", planned.model_copy(
-                update={"rest_seconds": previous_end.rest_seconds}))]
-        else:
-            previous_start = self._last_context.get((event.user_id, "set-start"))
-            if previous_start is None or previous_start.exercise != context.exercise:
-                previous_start = planned
-            number = {"set_number": context.set_number + 1}
-            upcoming = [("set-start", previous_start.model_copy(update=number)),
-                        ("set-end", previous_end.model_copy(update=number))]
-        try:
+    async def _speculate_after(self, event: WorkoutEvent) -> None:
+        upcoming = self._forecast.after(event)
+        if upcoming is not None:
             await self._prepare(event.user_id, upcoming)
-        except EdgeCoachError as error:
-            log.warning("speculative synthesis failed: %s", error)
 
-    async def _prepare(self, user_id: str, upcoming: list[tuple[str, WorkoutContext]]) -> None:
-        subscription = await asyncio.to_thread(self.parts.store.subscriptions.get, user_id)
-        persona = subscription.preferred_persona
-        for trigger_id, context in upcoming:
-            key = self._prepared_key(user_id, trigger_id, context)
-            if key in self._prepared and self._prepared[key].context == context:
-                continue
-            probe = WorkoutEvent(trigger_id=trigger_id, user_id=user_id, context=context)
-            # Heart rate is not known in advance: no HR tag, so the line claims none
-            # (not even "no heart rate") and fits whatever the strap will say.
-            tags = [tag for tag in self.parts.policy.tags_for(probe)
-                    if tag not in HEART_RATE_TAGS]
-            line = await asyncio.to_thread(self._generate, persona, probe, tags)
-            self._prepared[key] = PreparedLine(line, context, tuple(tags))
-            await self.parts.voice.prepare(persona, [line.text])
+    async def _prepare(self, user_id: str, upcoming: Forecast) -> None:
+        """Write the upcoming lines now; synthesize them in the background, in place of
+        what an older event wanted.
+
+        They are written before the event that asked for them returns (a few ms each), so
+        an event that comes right after it finds its line. A synthesis under way is
+        finished, not cancelled: its thread cannot be stopped, and a second one beside it
+        would only slow both.
+        """
+        try:
+            subscription = await asyncio.to_thread(self.parts.store.subscriptions.get, user_id)
+            persona = subscription.preferred_persona
+            texts = [await self._write(user_id, persona, trigger_id, context)
+                     for trigger_id, context in upcoming]
+        except EdgeCoachError as error:
+            log.warning("speculative line failed: %s", error)
+            return
+        self._unvoiced = [(persona, text) for text in texts]
+        if self._speculation is None or self._speculation.done():
+            self._speculation = asyncio.create_task(self._voice_prepared())
+
+    async def _write(self, user_id: str, persona: str, trigger_id: TriggerId,
+                     context: WorkoutContext) -> str:
+        key = self._prepared_key(user_id, trigger_id, context)
+        known = self._prepared.get(key)
+        if known and known.persona == persona and known.context == context:
+            return known.line.text
+        probe = WorkoutEvent(trigger_id=trigger_id, user_id=user_id, context=context)
+        # Heart rate is not known in advance: no HR tag, so the line claims none
+        # (not even "no heart rate") and fits whatever the strap will say.
+        tags = [tag for tag in self.parts.policy.tags_for(probe) if tag not in HEART_RATE_TAGS]
+        line = await asyncio.to_thread(self._generate, persona, probe, tags)
+        self._prepared[key] = PreparedLine(persona, line, context, tuple(tags))
+        return line.text
+
+    async def _voice_prepared(self) -> None:
+        """One synthesis at a time; an event that takes a line under way waits for it."""
+        while self._unvoiced:
+            persona, text = self._unvoiced.pop(0)
+            try:
+                await self.parts.voice.prepare(persona, [text])
+            except EdgeCoachError as error:
+                log.warning("speculative synthesis failed: %s", error)
 
     async def say_notice(self, user_id: str, notice: Notice,
                          workout_time: float | None = None) -> None:
@@ -275,8 +278,9 @@ class CoachingPipeline:
                                    "text": notice.text, "cacheHit": spoken.cache_hit})
 
     async def close(self) -> None:
+        """Prepare nothing more; wait for the line being synthesized (it uses the store)."""
+        self._unvoiced = []
         if self._speculation:
-            self._speculation.cancel()
             await asyncio.gather(self._speculation, return_exceptions=True)
 
     def _record(self, outcome: Outcome, workout_time: float | None) -> None:

@@ -10,7 +10,7 @@ from edgecoach.contract import WorkoutEvent
 from edgecoach.pipeline import CoachingPipeline, Outcome
 from edgecoach.session.workout import WorkoutSession
 from edgecoach.settings import Settings
-from edgecoach.sources import HeartRateSample, StrainMeter, replay
+from edgecoach.sources import HeartRateSample, StrainMeter, WorkoutPlan, replay
 
 Progress = Callable[[float, Outcome | None], None]
 
@@ -53,7 +53,10 @@ def percentile(values: list[float], q: float) -> float | None:
 async def coach_recording(pipeline: CoachingPipeline, settings: Settings, path: Path,
                           user_id: str, speed: float = 0.0,
                           progress: Progress | None = None) -> ReplayReport:
-    """Replay `path` through `pipeline`; events carry workout time (start + offset)."""
+    """Replay `path` through `pipeline`; events carry workout time (start + offset).
+
+    A workout plan the recording announces goes to the pipeline (speculative synthesis).
+    """
     session = WorkoutSession(user_id, settings.athlete, settings.strain, live_strain=False)
     meter = StrainMeter.from_settings(settings.athlete, settings.strain)
     report = ReplayReport()
@@ -61,10 +64,14 @@ async def coach_recording(pipeline: CoachingPipeline, settings: Settings, path: 
     async for item in replay(path, user_id, speed=speed, meter=meter):
         at = start + item.offset
         report.duration = item.offset
-        if isinstance(item.payload, HeartRateSample):
-            pending = session.on_sample(item.payload, at)
+        payload = item.payload
+        if isinstance(payload, WorkoutPlan):
+            await pipeline.expect(payload)
+            pending = []
+        elif isinstance(payload, HeartRateSample):
+            pending = session.on_sample(payload, at)
         else:
-            pending = [item.payload.model_copy(update={"timestamp": at})]
+            pending = [payload.model_copy(update={"timestamp": at})]
         for event in pending:
             outcome = await handle(pipeline, session, event, item.offset)
             report.outcomes.append(outcome)

@@ -65,7 +65,8 @@ def print_events(file: Path, config: Settings, speed: float, samples: bool) -> N
 
     async def run() -> None:
         async for item in replay(file, config.user_id, speed=speed, meter=meter):
-            if samples or isinstance(item.payload, WorkoutEvent):
+            if isinstance(item.payload, WorkoutEvent) or (
+                    samples and isinstance(item.payload, HeartRateSample)):
                 print(format_item(item), flush=True)
 
     asyncio.run(run())

@@ -1,7 +1,8 @@
 """Event sources: BLE heart-rate straps, earbuds through BlueZ, replayed recordings, strain.
 
 Every source puts validated WorkoutEvents, HeartRateSamples or device-state changes on
-the daemon's one asyncio queue, and none blocks the loop.
+the daemon's one asyncio queue, and none blocks the loop. A replayed script also hands
+over its WorkoutPlan before the first event.
 """
 
 from edgecoach.sources.bluez import EarbudsWatcher, is_audio_output
@@ -12,7 +13,13 @@ from edgecoach.sources.gatt import (
     parse_heart_rate_measurement,
 )
 from edgecoach.sources.heart_rate import HeartRateMonitor
-from edgecoach.sources.items import EarbudsState, HeartRateSample, ReplayItem, StrapState
+from edgecoach.sources.items import (
+    EarbudsState,
+    HeartRateSample,
+    ReplayItem,
+    StrapState,
+    WorkoutPlan,
+)
 from edgecoach.sources.replay import plan_recording, replay, replay_fit, replay_script
 from edgecoach.sources.script import read_script
 from edgecoach.sources.strain import StrainMeter
@@ -28,6 +35,7 @@ __all__ = [
     "ReplayItem",
     "StrainMeter",
     "StrapState",
+    "WorkoutPlan",
     "is_audio_output",
     "parse_heart_rate_measurement",
     "plan_recording",

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from edgecoach.contract import WorkoutEvent
+from edgecoach.contract import TriggerId, WorkoutContext, WorkoutEvent
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,24 @@ class EarbudsState:
 
 
 @dataclass(frozen=True)
+class WorkoutPlan:
+    """The set events a workout is planned to bring, in order, handed over before it starts.
+
+    A companion app knows its template of sets, a script replay its script; the pipeline
+    prepares the coming sets' lines from it. Each event is its trigger and its context as
+    planned (what is measured during a set is not known yet and is not relied on).
+    """
+
+    user_id: str
+    events: tuple[tuple[TriggerId, WorkoutContext], ...]
+
+
+@dataclass(frozen=True)
 class ReplayItem:
     """One item of a replayed workout, with its offset from the workout start (seconds)."""
 
     offset: float
-    payload: WorkoutEvent | HeartRateSample
+    payload: WorkoutEvent | HeartRateSample | WorkoutPlan
 
     @property
     def is_event(self) -> bool:

@@ -1,7 +1,7 @@
 """Replay a recorded workout (FIT file or strength script) as a live stream of events.
 
 FIT: session start -> `pre-start`; each lap -> `set-start` / `set-end` (lap number,
-duration, average and peak heart rate); heart-rate records -> samples, fed to the
+last lap, duration, average and peak heart rate); heart-rate records -> samples, fed to the
 strain meter -> `strainsync` when a band is crossed; session end -> `workout-end`.
 """
 
@@ -39,7 +39,7 @@ def plan_recording(recording: Recording, meter: StrainMeter) -> list[Planned]:
         end = max(lap.start, min(lap.end, following))
         ranked.append((lap.start, RANK_SET_START, PlannedEvent(lap.start, "set-start",
                        WorkoutContext(exercise=exercise, set_number=number,
-                                      total_sets=len(laps)))))
+                                      total_sets=len(laps), last_set=number == len(laps)))))
         ranked.append((end, RANK_SET_END, PlannedEvent(end, "set-end", WorkoutContext(
             exercise=exercise, set_number=number, total_sets=len(laps),
             duration_seconds=lap.duration, heart_rate=lap.avg_hr, peak_heart_rate=lap.max_hr,

@@ -6,7 +6,8 @@
 `weight` is kg (0 or absent for bodyweight), `rest` the seconds of rest after the set,
 `duration` the seconds the set takes (default SECONDS_PER_REP per rep). Consecutive
 lines with the same exercise form a block: their sets are numbered 1..n, and the last
-one is `lastSet`. Blank lines are skipped.
+one is `lastSet`. Blank lines are skipped. The script is the workout's plan too: it is
+announced before `pre-start`, as a companion app hands over its template of sets.
 """
 
 import json
@@ -19,9 +20,10 @@ from pydantic import Field, ValidationError
 from edgecoach.contract import WorkoutContext, parse
 from edgecoach.contract.base import CamelModel, describe_validation_error
 from edgecoach.errors import RecordingError, ValidationFailed
-from edgecoach.sources.timeline import Planned, PlannedEvent
+from edgecoach.sources.timeline import AnnouncedPlan, Planned, PlannedEvent
 
 SCRIPT_SUFFIXES = {".jsonl", ".ndjson"}
+SET_TRIGGERS = ("set-start", "set-end")
 SECONDS_PER_REP = 3.0
 LEAD_IN_SECONDS = 10.0
 MAX_SCRIPT_BYTES = 1024 * 1024
@@ -73,7 +75,8 @@ def read_script(path: Path) -> Script:
 
 
 def plan_script(script: Script) -> list[Planned]:
-    """pre-start, then set-start/set-end per line with rests between, then workout-end.
+    """The plan of sets announced, pre-start, then set-start/set-end per line with rests
+    between, then workout-end.
 
     A script whose totals leave the contract's ranges (over 24 h, volume over 1,000 t)
     is a RecordingError.
@@ -92,19 +95,20 @@ def _plan(sets: tuple[ScriptSet, ...]) -> list[Planned]:
     for index, (done, (number, block_size)) in enumerate(zip(sets, blocks, strict=True)):
         common: dict[str, Any] = {
             "exercise": done.exercise, "reps": done.reps, "weight": done.weight,
-            "set_number": number, "total_sets": block_size}
+            "set_number": number, "total_sets": block_size, "last_set": number == block_size}
         plan.append(PlannedEvent(clock, "set-start", WorkoutContext(**common)))
         clock += done.seconds
         last = index == len(sets) - 1
         plan.append(PlannedEvent(clock, "set-end", WorkoutContext(
-            **common, rest_seconds=0 if last else done.rest,
-            duration_seconds=done.seconds, last_set=number == block_size)))
+            **common, rest_seconds=0 if last else done.rest, duration_seconds=done.seconds)))
         if not last:
             clock += done.rest
     plan.append(PlannedEvent(clock, "workout-end", WorkoutContext(
         exercise=sets[-1].exercise, total_sets=len(sets), duration_seconds=clock,
         volume=sum(done.reps * done.weight for done in sets))))
-    return plan
+    announced = tuple((step.trigger_id, step.context) for step in plan
+                      if isinstance(step, PlannedEvent) and step.trigger_id in SET_TRIGGERS)
+    return [AnnouncedPlan(0.0, announced), *plan]
 
 
 def _block_positions(sets: tuple[ScriptSet, ...]) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from edgecoach.contract import WorkoutContext, WorkoutEvent
 from edgecoach.contract.vocabulary import EventSource, TriggerId
-from edgecoach.sources.items import HeartRateSample, ReplayItem
+from edgecoach.sources.items import HeartRateSample, ReplayItem, WorkoutPlan
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -29,7 +29,15 @@ class PlannedSample:
     bpm: int
 
 
-Planned = PlannedEvent | PlannedSample
+@dataclass(frozen=True)
+class AnnouncedPlan:
+    """The workout's plan of sets, handed over at `offset` (see items.WorkoutPlan)."""
+
+    offset: float
+    events: tuple[tuple[TriggerId, WorkoutContext], ...]
+
+
+Planned = PlannedEvent | PlannedSample | AnnouncedPlan
 
 
 def as_fast_as_possible(speed: float) -> bool:
@@ -62,8 +70,10 @@ async def play(plan: Sequence[Planned], user_id: str, source: EventSource, *,
 
 
 def _materialize(planned: Planned, user_id: str, source: EventSource,
-                 now: float) -> WorkoutEvent | HeartRateSample:
+                 now: float) -> WorkoutEvent | HeartRateSample | WorkoutPlan:
     if isinstance(planned, PlannedSample):
         return HeartRateSample(bpm=planned.bpm, timestamp=now, source=source)
+    if isinstance(planned, AnnouncedPlan):
+        return WorkoutPlan(user_id=user_id, events=planned.events)
     return WorkoutEvent(trigger_id=planned.trigger_id, user_id=user_id,
                         context=planned.context, timestamp=now, source=source)
