@@ -156,6 +156,43 @@ async def test_unknown_paths_need_the_token_too(api: Running) -> None:
     assert (await api.client.get("/v2/anything")).status_code == 404
 
 
+# --- workout plans ----------------------------------------------------------------------
+
+PLAN = {"userId": USER, "sets": [
+    {"exercise": "back squat", "reps": 8, "weight": 60, "rest": 90},
+    {"exercise": "back squat", "reps": 5, "weight": 80, "rest": 120},
+    {"exercise": "bench press", "reps": 6, "weight": 60}]}
+
+
+async def test_a_plan_is_queued_as_numbered_set_events(api: Running) -> None:
+    reply = await api.client.post("/v1/workouts/plan", json=PLAN)
+    assert reply.status_code == 202
+    assert reply.json() == {"userId": USER, "plannedEvents": 6}
+    plan = api.port.queue.get_nowait()
+    assert plan.user_id == USER
+    starts = [context for trigger, context in plan.events if trigger == "set-start"]
+    assert [(c.exercise, c.set_number, c.total_sets, c.last_set, c.reps, c.weight)
+            for c in starts] == [("back squat", 1, 2, False, 8, 60),
+                                 ("back squat", 2, 2, True, 5, 80),
+                                 ("bench press", 1, 1, True, 6, 60)]
+    ends = [context for trigger, context in plan.events if trigger == "set-end"]
+    assert [c.rest_seconds for c in ends] == [90, 120, 0]
+
+
+@pytest.mark.parametrize(("sets", "field"), [
+    ([], ["body", "sets"]),
+    ([{"exercise": "squat", "reps": 0}], ["body", "sets", 0, "reps"]),
+    ([{"exercise": "squat", "reps": 5, "tempo": "slow"}], ["body", "sets", 0, "tempo"]),
+    ([{"exercise": "squat", "reps": 5}] * 201, ["body", "sets"]),
+], ids=["empty", "reps-0", "unknown-field", "too-many"])
+async def test_a_bad_plan_is_refused_naming_the_field(api: Running, sets: list,
+                                                      field: str) -> None:
+    reply = await api.client.post("/v1/workouts/plan", json={"userId": USER, "sets": sets})
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"] == field
+    assert api.port.queue.empty()
+
+
 # --- events -----------------------------------------------------------------------------
 
 async def test_an_event_is_queued_with_its_id(api: Running) -> None:
@@ -426,7 +463,8 @@ async def test_openapi_document_lists_every_route_and_the_bearer_scheme(api: Run
     assert reply.status_code == 200
     document = reply.json()
     assert set(document["paths"]) == {
-        "/v1/events", "/v1/responses/{id}/feedback", "/v1/status", "/v1/responses",
+        "/v1/events", "/v1/workouts/plan", "/v1/responses/{id}/feedback", "/v1/status",
+        "/v1/responses",
         "/v1/users/{userId}/subscription", "/v1/users/{userId}/export", "/v1/users/{userId}",
         "/v1/users/{userId}/talk"}
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -22,6 +22,7 @@ QUICK_EXAMPLES = 50
 SLOW_EXAMPLES = 1000
 OPERATIONS = [
     ("POST", "/v1/events"),
+    ("POST", "/v1/workouts/plan"),
     ("POST", "/v1/responses/{id}/feedback"),
     ("GET", "/v1/status"),
     ("GET", "/v1/responses"),

@@ -175,3 +175,19 @@ async def test_a_denied_tts_request_is_recorded_not_lost(parts: Parts) -> None:
     assert outcome.status == "suppressed" and outcome.reason == "tts limit reached"
     assert parts.store.responses.event_counts(USER) == {"suppressed": 1}
     assert "tts_generation limit" in parts.store.limits.denials(USER)[-1]["reason"]
+
+
+async def test_a_plan_handed_to_the_daemon_prepares_its_first_set(parts: Parts,
+                                                                  settings: Settings) -> None:
+    from edgecoach.daemon import Daemon
+    from edgecoach.sources.script import ScriptSet, plan_of_sets
+
+    daemon = Daemon(settings, parts)
+    plan = plan_of_sets(USER, (ScriptSet(exercise="deadlift", reps=3, weight=120, rest=180),))
+    await daemon.route(plan)  # what POST /v1/workouts/plan queues
+    await rest(daemon.pipeline)
+    planned = plan.events[0][1]
+    outcome = await daemon.pipeline.handle(WorkoutEvent(
+        trigger_id="set-start", user_id=USER, context=planned, timestamp=time.time()))
+    await daemon.pipeline.close()
+    assert outcome.prepared and outcome.spoken.cache_hit

@@ -27,7 +27,7 @@ from edgecoach.pipeline import CoachingPipeline, DeviceStatus, Parts
 from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.session.workout import WorkoutSession
 from edgecoach.settings import Settings
-from edgecoach.sources import EarbudsState, HeartRateSample, StrapState
+from edgecoach.sources import EarbudsState, HeartRateSample, StrapState, WorkoutPlan
 from edgecoach.store import Store
 from edgecoach.sync import UpstreamSync
 from edgecoach.systemd_notify import ServiceNotifier
@@ -88,12 +88,14 @@ class Daemon:
 
     # The DaemonPort the local API talks to.
 
-    async def submit(self, event: WorkoutEvent) -> None:
-        """Store the event, then queue it: an event the API acknowledged survives a crash."""
+    async def submit(self, item: WorkoutEvent | WorkoutPlan) -> None:
+        """Store an event, then queue it: an event the API acknowledged survives a crash.
+        A plan only speeds the coming lines up, so it is not stored."""
         if self.queue.full():
             raise Busy(f"event queue is full ({QUEUE_SIZE} items)")
-        await asyncio.to_thread(self.parts.store.responses.record_event, event)
-        self.queue.put_nowait(event)
+        if isinstance(item, WorkoutEvent):
+            await asyncio.to_thread(self.parts.store.responses.record_event, item)
+        self.queue.put_nowait(item)
 
     def status(self) -> dict[str, Any]:
         devices: DeviceStatus = self.parts.devices
@@ -183,6 +185,8 @@ class Daemon:
             outcome = await self.pipeline.handle(item)
             if outcome.status == "spoken":
                 self.sync.nudge()
+        elif isinstance(item, WorkoutPlan):
+            await self.pipeline.expect(item)
         elif isinstance(item, HeartRateSample):
             devices.heart_rate = item.bpm
             for event in self.session.on_sample(item, item.timestamp):

@@ -8,6 +8,7 @@ from pydantic import Field
 from edgecoach.api.port import TalkDirection
 from edgecoach.contract.base import CamelModel
 from edgecoach.errors import ValidationFailed
+from edgecoach.sources.script import ScriptSet
 
 # The contract's bounds on a user id, applied to path and query parameters too.
 UserIdPath = Annotated[str, Path(alias="userId", min_length=1, max_length=128)]
@@ -48,6 +49,24 @@ class StatusReport(CamelModel):
     limits_remaining: dict[str, int] | None = Field(
         default=None, description="coachingPerHour, ttsPerHour, coachingToday")
     outbox_pending: int = Field(ge=0)
+
+
+MAX_PLANNED_SETS = 200
+
+
+class PlanRequest(CamelModel):
+    """The sets a workout about to start is planned to have, in order: consecutive sets of
+    one exercise form a block numbered 1..n (the fields of a strength script line)."""
+
+    user_id: str = Field(min_length=1, max_length=128)
+    sets: list[ScriptSet] = Field(min_length=1, max_length=MAX_PLANNED_SETS)
+
+
+class PlanAccepted(CamelModel):
+    """The daemon prepares the coming sets' lines from the plan until workout-end."""
+
+    user_id: str
+    planned_events: int = Field(ge=0, description="set-start and set-end events planned")
 
 
 class TalkRequest(CamelModel):

@@ -6,6 +6,7 @@ from typing import Any, Literal, Protocol
 
 from edgecoach.contract import WorkoutEvent
 from edgecoach.errors import Busy
+from edgecoach.sources.items import WorkoutPlan
 
 TalkDirection = Literal["less", "more"]
 
@@ -17,8 +18,8 @@ CHATTINESS_MAX = 2
 class DaemonPort(Protocol):
     """The daemon as the API sees it: a queue to feed, a status to read, a dial to turn."""
 
-    async def submit(self, event: WorkoutEvent) -> None:
-        """Put a validated event on the daemon's queue; raise Busy when it cannot take it."""
+    async def submit(self, item: WorkoutEvent | WorkoutPlan) -> None:
+        """Put a validated event or plan on the daemon's queue; Busy when it is full."""
         ...
 
     def status(self) -> dict[str, Any]:
@@ -46,10 +47,10 @@ class QueueDaemonPort:
         self.extra_status = extra_status
         self.chattiness: dict[str, int] = {}
 
-    async def submit(self, event: WorkoutEvent) -> None:
+    async def submit(self, item: WorkoutEvent | WorkoutPlan) -> None:
         # Never wait on a full queue inside a request: the client is told to retry instead.
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             raise Busy(f"event queue is full ({self.queue.maxsize} items)") from None
 

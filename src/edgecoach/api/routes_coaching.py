@@ -8,9 +8,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from edgecoach.api.bodies import strict_body
 from edgecoach.api.context import ApiContext, get_context
 from edgecoach.api.errors import BAD_BODY_RESPONSE, NOT_FOUND_RESPONSE
-from edgecoach.api.models import EventAccepted, ResponsesQuery, StatusQuery, StatusReport
+from edgecoach.api.models import (
+    EventAccepted,
+    PlanAccepted,
+    PlanRequest,
+    ResponsesQuery,
+    StatusQuery,
+    StatusReport,
+)
 from edgecoach.contract import Feedback, VoiceResponse, WorkoutEvent
 from edgecoach.feedback import give_feedback
+from edgecoach.sources.script import plan_of_sets
 
 router = APIRouter(prefix="/v1")
 Context = Annotated[ApiContext, Depends(get_context)]
@@ -23,6 +31,17 @@ async def post_event(event: WorkoutEvent, request: Request, context: Context) ->
     event = await strict_body(request, event)
     await context.daemon.submit(event)
     return EventAccepted(event_id=event.id)
+
+
+@router.post("/workouts/plan", status_code=status.HTTP_202_ACCEPTED,
+             response_model=PlanAccepted, responses=BAD_BODY_RESPONSE)
+async def post_plan(plan: PlanRequest, request: Request, context: Context) -> PlanAccepted:
+    """Hand over the sets of a workout about to start: their lines are prepared during the
+    rests, so each set-start and set-end is spoken without waiting for synthesis."""
+    plan = await strict_body(request, plan)
+    planned = plan_of_sets(plan.user_id, tuple(plan.sets))
+    await context.daemon.submit(planned)
+    return PlanAccepted(user_id=plan.user_id, planned_events=len(planned.events))
 
 
 @router.post("/responses/{id}/feedback", response_model=VoiceResponse,

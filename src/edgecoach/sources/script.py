@@ -20,10 +20,10 @@ from pydantic import Field, ValidationError
 from edgecoach.contract import WorkoutContext, parse
 from edgecoach.contract.base import CamelModel, describe_validation_error
 from edgecoach.errors import RecordingError, ValidationFailed
+from edgecoach.sources.items import WorkoutPlan
 from edgecoach.sources.timeline import AnnouncedPlan, Planned, PlannedEvent
 
 SCRIPT_SUFFIXES = {".jsonl", ".ndjson"}
-SET_TRIGGERS = ("set-start", "set-end")
 SECONDS_PER_REP = 3.0
 LEAD_IN_SECONDS = 10.0
 MAX_SCRIPT_BYTES = 1024 * 1024
@@ -82,33 +82,46 @@ def plan_script(script: Script) -> list[Planned]:
     is a RecordingError.
     """
     try:
-        return _plan(script.sets)
+        sets, end = _set_steps(script.sets)  # over 1,000 sets of one exercise fails here
+        workout_end = PlannedEvent(end, "workout-end", WorkoutContext(
+            exercise=script.sets[-1].exercise, total_sets=len(script.sets),
+            duration_seconds=end,
+            volume=sum(done.reps * done.weight for done in script.sets)))
     except ValidationError as error:
         raise RecordingError(f"{script.path}: {describe_validation_error(error)}") from None
+    pre_start = PlannedEvent(0.0, "pre-start", WorkoutContext(
+        exercise=script.sets[0].exercise, total_sets=len(script.sets)))
+    announced = tuple((step.trigger_id, step.context) for step in sets)
+    return [AnnouncedPlan(0.0, announced), pre_start, *sets, workout_end]
 
 
-def _plan(sets: tuple[ScriptSet, ...]) -> list[Planned]:
-    blocks = _block_positions(sets)
-    plan: list[Planned] = [PlannedEvent(0.0, "pre-start", WorkoutContext(
-        exercise=sets[0].exercise, total_sets=len(sets)))]
+def plan_of_sets(user_id: str, sets: tuple[ScriptSet, ...]) -> WorkoutPlan:
+    """The set events a list of sets brings (what a companion app hands over)."""
+    steps, _ = _set_steps(sets)
+    return WorkoutPlan(user_id, tuple((step.trigger_id, step.context) for step in steps))
+
+
+def _set_steps(sets: tuple[ScriptSet, ...]) -> tuple[list[PlannedEvent], float]:
+    """set-start and set-end of each line with the rests between, and the end time.
+
+    A script line's bounds are within the contract's: only a block of over 1,000 sets
+    fails (ValidationError).
+    """
+    steps: list[PlannedEvent] = []
     clock = LEAD_IN_SECONDS
-    for index, (done, (number, block_size)) in enumerate(zip(sets, blocks, strict=True)):
+    for index, (done, (number, block_size)) in enumerate(zip(sets, _block_positions(sets),
+                                                             strict=True)):
         common: dict[str, Any] = {
             "exercise": done.exercise, "reps": done.reps, "weight": done.weight,
             "set_number": number, "total_sets": block_size, "last_set": number == block_size}
-        plan.append(PlannedEvent(clock, "set-start", WorkoutContext(**common)))
+        steps.append(PlannedEvent(clock, "set-start", WorkoutContext(**common)))
         clock += done.seconds
         last = index == len(sets) - 1
-        plan.append(PlannedEvent(clock, "set-end", WorkoutContext(
+        steps.append(PlannedEvent(clock, "set-end", WorkoutContext(
             **common, rest_seconds=0 if last else done.rest, duration_seconds=done.seconds)))
         if not last:
             clock += done.rest
-    plan.append(PlannedEvent(clock, "workout-end", WorkoutContext(
-        exercise=sets[-1].exercise, total_sets=len(sets), duration_seconds=clock,
-        volume=sum(done.reps * done.weight for done in sets))))
-    announced = tuple((step.trigger_id, step.context) for step in plan
-                      if isinstance(step, PlannedEvent) and step.trigger_id in SET_TRIGGERS)
-    return [AnnouncedPlan(0.0, announced), *plan]
+    return steps, clock
 
 
 def _block_positions(sets: tuple[ScriptSet, ...]) -> list[tuple[int, int]]:
