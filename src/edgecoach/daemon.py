@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -40,7 +40,8 @@ DRAIN_TIMEOUT_SECONDS = 10
 QUEUE_SIZE = 10_000
 RESUME_WITHIN_SECONDS = 300
 
-Source = Callable[[asyncio.Queue], Awaitable[None]]
+# A coroutine, not any awaitable: asyncio.create_task runs each source as a task.
+Source = Callable[[asyncio.Queue], Coroutine[Any, Any, None]]
 
 
 def build_parts(settings: Settings, store: Store | None = None,

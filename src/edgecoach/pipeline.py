@@ -18,6 +18,7 @@ from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
 from edgecoach.coach.seeds import content_seed
 from edgecoach.contract import (
     DeviceState,
+    PersonaId,
     ResponseMetadata,
     Subscription,
     TriggerId,
@@ -141,6 +142,7 @@ class CoachingPipeline:
         if reason:
             await asyncio.to_thread(store.responses.mark_event, event.id, "suppressed", reason)
             return Outcome(event, "suppressed", reason, tuple(decision.tags))
+        assert spoken is not None  # a missing line set `reason` and returned above
         self.parts.player.enqueue(spoken, priority=trigger.priority, label=event.trigger_id)
         response = self._response(event, persona, line, spoken)
         await asyncio.to_thread(store.responses.add, response)
@@ -175,7 +177,7 @@ class CoachingPipeline:
                 return None
         return voice.speak(persona, text)
 
-    def _response(self, event: WorkoutEvent, persona: str, line: GeneratedLine,
+    def _response(self, event: WorkoutEvent, persona: PersonaId, line: GeneratedLine,
                   spoken: SpokenLine) -> VoiceResponse:
         metadata = ResponseMetadata(
             **{**line.metadata.model_dump(), "tts_latency": spoken.tts_latency_ms,

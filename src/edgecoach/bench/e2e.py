@@ -59,7 +59,7 @@ async def coach_once(settings: Settings, recording: Path, speed: float,
 
 def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
     spoken = report.spoken
-    sets = [o for o in spoken if o.event.trigger_id in SET_TRIGGERS and o.spoken]
+    sets = [o.spoken for o in spoken if o.event.trigger_id in SET_TRIGGERS and o.spoken]
     hits = [o.ready_ms for o in spoken if o.spoken and o.spoken.cache_hit]
     misses = [o.ready_ms for o in spoken if o.spoken and not o.spoken.cache_hit]
     tts = [o.response.metadata.tts_latency for o in spoken
@@ -68,8 +68,8 @@ def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
                   if o.response and not o.prepared]
     return {
         "lines": len(spoken),
-        "set hit ratio": f"{sum(o.spoken.cache_hit for o in sets)}/{len(sets)}"
-                         f" = {sum(o.spoken.cache_hit for o in sets) / max(1, len(sets)):.0%}",
+        "set hit ratio": f"{sum(line.cache_hit for line in sets)}/{len(sets)}"
+                         f" = {sum(line.cache_hit for line in sets) / max(1, len(sets)):.0%}",
         "ready hit p50/p95 ms": (percentile(hits, 50), percentile(hits, 95)),
         "ready miss p50/p95 ms": (percentile(misses, 50), percentile(misses, 95)),
         "generation p50/p95 ms": (percentile(generation, 50), percentile(generation, 95)),

@@ -80,6 +80,7 @@ def format_item(item: ReplayItem) -> str:
     payload = item.payload
     if isinstance(payload, HeartRateSample):
         return f"{clock}  {'hr':<12} {payload.bpm} bpm"
+    assert isinstance(payload, WorkoutEvent)  # print_events passes only events and samples
     context = payload.context.to_json_dict()
     details = " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
                        for key, value in context.items()

@@ -55,13 +55,15 @@ class Persona(CamelModel):
     is_active: bool = True
 
 
+def _every_phase() -> list[TrainingPhase]:
+    return ["onboarding", "active", "recovery"]
+
+
 class TriggerConditions(CamelModel):
     device_required: DeviceRequirement = "any"
     # The lowest tier the trigger is open to.
     subscription_level: SubscriptionType = "free"
-    training_phase: list[TrainingPhase] = Field(
-        default_factory=lambda: ["onboarding", "active", "recovery"]
-    )
+    training_phase: list[TrainingPhase] = Field(default_factory=_every_phase)
 
 
 class Trigger(CamelModel):

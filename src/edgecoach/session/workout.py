@@ -8,7 +8,7 @@ spoken notices. A strap that connects mid-workout simply joins: its samples are 
 import logging
 from dataclasses import dataclass
 
-from edgecoach.contract import WorkoutContext, WorkoutEvent
+from edgecoach.contract import TriggerId, WorkoutContext, WorkoutEvent
 from edgecoach.session.zone_cues import ZoneCueDetector
 from edgecoach.settings import AthleteSettings, StrainSettings
 from edgecoach.sources.items import HeartRateSample, StrapState
@@ -79,6 +79,6 @@ class WorkoutSession:
         return Notice("strap-back", STRAP_BACK) if state.connected else Notice(
             "strap-lost", STRAP_LOST)
 
-    def _event(self, trigger_id: str, context: WorkoutContext, at: float) -> WorkoutEvent:
+    def _event(self, trigger_id: TriggerId, context: WorkoutContext, at: float) -> WorkoutEvent:
         return WorkoutEvent(trigger_id=trigger_id, user_id=self.user_id, context=context,
                             timestamp=at, source="ble" if self.live_strain else "replay")

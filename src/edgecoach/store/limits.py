@@ -88,7 +88,7 @@ class Limits:
             ) >= max_daily_coaching:
                 reason = f"daily coaching limit of {max_daily_coaching} reached"
             if reason:
-                db["limit_denials"].insert(
+                db.table("limit_denials").insert(
                     {"userId": user_id, "requestType": request_type, "reason": reason,
                      "eventId": event_id, "createdAt": now})
                 return LimitDecision(False, reason)

@@ -20,7 +20,7 @@ def enqueue(
 ) -> str:
     """Add an item inside the caller's transaction; returns its UUID."""
     item_id = str(uuid.uuid4())
-    db["outbox"].insert(
+    db.table("outbox").insert(
         {"id": item_id, "userId": user_id, "path": "", "kind": kind, "recordId": record_id,
          "payload": None, "createdAt": now, "attempts": 0, "nextAttemptAt": now,
          "sentAt": None, "lastError": None}

@@ -39,7 +39,7 @@ class Responses:
     def record_event(self, event: WorkoutEvent) -> None:
         """Every accepted event is stored first, so none is lost whatever happens next."""
         with self.database.transaction() as db:
-            db["events"].insert(
+            db.table("events").insert(
                 {"id": event.id, "userId": event.user_id, "triggerId": event.trigger_id,
                  "source": event.source, "payload": event.to_json_dict(), "status": "received",
                  "reason": None, "responseId": None, "createdAt": event.timestamp},
@@ -64,7 +64,7 @@ class Responses:
         """Store a spoken line, queue it for upstream and count it, in one transaction."""
         now = self.database.clock()
         with self.database.transaction() as db:
-            db["voice_responses"].insert(response.to_json_dict())
+            db.table("voice_responses").insert(response.to_json_dict())
             enqueue(db, user_id=response.user_id, kind="voice_response",
                     record_id=response.id, now=now)
             if response.event_id:
@@ -116,7 +116,7 @@ class Responses:
             )
             row = training.to_json_dict()
             row["responseId"] = response_id
-            db["training_data"].insert(row)
+            db.table("training_data").insert(row)
             enqueue(db, user_id=response.user_id, kind="feedback", record_id=response_id,
                     now=now)
             enqueue(db, user_id=response.user_id, kind="training_data", record_id=training.id,
@@ -152,7 +152,7 @@ def _count_usage(db: sqlite_utils.Database, user_id: str, now: float) -> None:
     stats["totalResponses"] += 1
     stats["monthlyResponses"] += 1
     stats["lastUsed"] = now
-    db["subscriptions"].upsert({**row, "updatedAt": now}, pk="userId")
+    db.table("subscriptions").upsert({**row, "updatedAt": now}, pk="userId")
 
 
 def _update_average_rating(db: sqlite_utils.Database, user_id: str) -> None:
@@ -164,4 +164,4 @@ def _update_average_rating(db: sqlite_utils.Database, user_id: str) -> None:
         return
     row = _subscription_row(db, user_id)
     row["usageStats"]["averageRating"] = round(float(average), 3)
-    db["subscriptions"].upsert(row, pk="userId")
+    db.table("subscriptions").upsert(row, pk="userId")

@@ -12,87 +12,87 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["personas"].create(
+    db.table("personas").create(
         {"id": str, "name": str, "description": str, "voice": str, "personality": str,
          "communicationStyle": str, "trainingPrompts": str, "isActive": int},
         pk="id",
     )
-    db["triggers"].create(
+    db.table("triggers").create(
         {"id": str, "name": str, "description": str, "promptTemplate": str,
          "requiredContext": str, "maxResponseLength": int, "priority": int,
          "cooldownSeconds": float, "conditions": str},
         pk="id",
     )
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {"userId": str, "subscriptionType": str, "voiceAccess": int, "trainingFrequency": str,
          "preferredPersona": str, "devicePreferences": str, "privacySettings": str,
          "usageStats": str, "trainingPhase": str, "updatedAt": float},
         pk="userId",
     )
-    db["events"].create(
+    db.table("events").create(
         {"id": str, "userId": str, "triggerId": str, "source": str, "payload": str,
          "status": str, "reason": str, "responseId": str, "createdAt": float},
         pk="id",
     )
-    db["voice_responses"].create(
+    db.table("voice_responses").create(
         {"id": str, "userId": str, "triggerId": str, "personaId": str, "textContent": str,
          "toastMessage": str, "audioKey": str, "audioLength": float, "metadata": str,
          "workoutContext": str, "deviceState": str, "feedback": str, "eventId": str,
          "deletedAt": float, "createdAt": float},
         pk="id",
     )
-    db["training_data"].create(
+    db.table("training_data").create(
         {"id": str, "userId": str, "personaId": str, "inputPrompt": str, "expectedOutput": str,
          "actualOutput": str, "quality": float, "userFeedback": str, "isValidated": int,
          "usedInTraining": int, "trainingBatch": str, "responseId": str, "createdAt": float},
         pk="id",
     )
-    db["audio_cache"].create(
+    db.table("audio_cache").create(
         {"cacheKey": str, "personaId": str, "audio": bytes, "checksum": str,
          "audioLength": float, "fileSize": int, "format": str, "quality": str,
          "hitCount": int, "lastAccessed": float, "expiresAt": float, "createdAt": float},
         pk="cacheKey",
     )
-    db["rate_limits"].create(
+    db.table("rate_limits").create(
         {"userId": str, "requestType": str, "windowStart": float, "windowSize": int,
          "requestCount": int, "maxRequests": int},
         pk=("userId", "requestType", "windowSize", "windowStart"),
     )
-    db["limit_denials"].create(
+    db.table("limit_denials").create(
         {"id": int, "userId": str, "requestType": str, "reason": str, "eventId": str,
          "createdAt": float},
         pk="id",
     )
-    db["outbox"].create(
+    db.table("outbox").create(
         {"id": str, "userId": str, "path": str, "kind": str, "recordId": str, "payload": str,
          "createdAt": float, "attempts": int, "nextAttemptAt": float, "sentAt": float,
          "lastError": str},
         pk="id",
     )
     # The seed's indexes, plus what the daemon's own queries need.
-    db["voice_responses"].create_index(["userId"], index_name="by_user")
-    db["voice_responses"].create_index(["userId", "createdAt"], index_name="by_user_created")
-    db["voice_responses"].create_index(["triggerId"], index_name="by_trigger")
-    db["voice_responses"].create_index(["personaId"], index_name="by_persona")
-    db["voice_responses"].create_index(["audioKey"], index_name="by_audio_key")
-    db["training_data"].create_index(["personaId"], index_name="by_training_persona")
-    db["training_data"].create_index(["isValidated"], index_name="by_validated")
-    db["training_data"].create_index(["userId"], index_name="by_training_user")
-    db["audio_cache"].create_index(["expiresAt"], index_name="by_expiry")
-    db["audio_cache"].create_index(["lastAccessed"], index_name="by_last_accessed")
-    db["rate_limits"].create_index(["userId", "requestType"], index_name="by_user_type")
-    db["events"].create_index(["userId", "createdAt"], index_name="by_event_user_created")
-    db["outbox"].create_index(["sentAt", "nextAttemptAt"], index_name="by_pending")
-    db["outbox"].create_index(["userId"], index_name="by_outbox_user")
+    db.table("voice_responses").create_index(["userId"], index_name="by_user")
+    db.table("voice_responses").create_index(["userId", "createdAt"], index_name="by_user_created")
+    db.table("voice_responses").create_index(["triggerId"], index_name="by_trigger")
+    db.table("voice_responses").create_index(["personaId"], index_name="by_persona")
+    db.table("voice_responses").create_index(["audioKey"], index_name="by_audio_key")
+    db.table("training_data").create_index(["personaId"], index_name="by_training_persona")
+    db.table("training_data").create_index(["isValidated"], index_name="by_validated")
+    db.table("training_data").create_index(["userId"], index_name="by_training_user")
+    db.table("audio_cache").create_index(["expiresAt"], index_name="by_expiry")
+    db.table("audio_cache").create_index(["lastAccessed"], index_name="by_last_accessed")
+    db.table("rate_limits").create_index(["userId", "requestType"], index_name="by_user_type")
+    db.table("events").create_index(["userId", "createdAt"], index_name="by_event_user_created")
+    db.table("outbox").create_index(["sentAt", "nextAttemptAt"], index_name="by_pending")
+    db.table("outbox").create_index(["userId"], index_name="by_outbox_user")
 
 
 def _v2_coaching_state(db: sqlite_utils.Database) -> None:
     """The talk budget (edgecoach.session.talk_budget): chattiness and ratings per trigger."""
-    db["coaching_state"].create(
+    db.table("coaching_state").create(
         {"userId": str, "chattiness": str, "lastSpokenAt": float, "updatedAt": float},
         pk="userId", not_null={"chattiness"},
     )
-    db["trigger_ratings"].create(
+    db.table("trigger_ratings").create(
         {"userId": str, "triggerId": str, "helpful": int, "notHelpful": int, "updatedAt": float},
         pk=("userId", "triggerId"), not_null={"helpful", "notHelpful"},
     )
@@ -103,7 +103,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def current_version(db: sqlite_utils.Database) -> int:
-    if not db["schema_version"].exists():
+    if not db.table("schema_version").exists():
         return 0
     row = db.execute("select max(version) from schema_version").fetchone()
     return int(row[0] or 0)
@@ -111,11 +111,11 @@ def current_version(db: sqlite_utils.Database) -> int:
 
 def migrate(db: sqlite_utils.Database, now: float) -> int:
     """Apply the missing migrations; returns the version reached."""
-    if not db["schema_version"].exists():
-        db["schema_version"].create({"version": int, "appliedAt": float}, pk="version")
+    if not db.table("schema_version").exists():
+        db.table("schema_version").create({"version": int, "appliedAt": float}, pk="version")
     version = current_version(db)
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.conn:
             migration(db)
-            db["schema_version"].insert({"version": number, "appliedAt": now})
+            db.table("schema_version").insert({"version": number, "appliedAt": now})
     return current_version(db)

@@ -27,7 +27,7 @@ class Subscriptions:
         row = subscription.to_json_dict()
         row["updatedAt"] = self.database.clock()
         with self.database.transaction() as db:
-            db["subscriptions"].upsert(row, pk="userId")
+            db.table("subscriptions").upsert(row, pk="userId")
 
     def exists(self, user_id: str) -> bool:
         with self.database.reading() as db:
