@@ -24,7 +24,9 @@ def configure_logging(level: str) -> None:
 def run() -> None:
     """Run the daemon in the foreground (as the systemd service does) until SIGTERM."""
     from edgecoach.daemon import Daemon, build_parts, make_sources
+    from edgecoach.memory import limit_heap_arenas
 
+    limit_heap_arenas()
     config = settings()
     configure_logging(config.log_level)
     parts = build_parts(config)

@@ -11,9 +11,9 @@ from piper.config import PiperConfig
 
 from edgecoach.contract import VoiceSettings
 from edgecoach.errors import VoiceError
+from edgecoach.memory import release_freed_heap
 from edgecoach.paths import cache_dir
 from edgecoach.voice.manifest import VoiceFiles
-from edgecoach.voice.memory import release_freed_heap
 from edgecoach.voice.treatment import RubberBandShift
 from edgecoach.voice.vits import load_vits_session
 
