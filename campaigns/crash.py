@@ -37,6 +37,10 @@ from edgecoach.sync.local_convex import LocalConvex
 SMALL_TRIALS = 5
 FULL_TRIALS = 50
 KILL_WINDOW_SECONDS = (0.3, 3.0)
+# The client posts while the daemon's queue is short: a burst far faster than lines can
+# be spoken only grows a backlog that the restarts carry over (and that the final drain
+# must clear), whatever the machine's speed.
+MAX_QUEUED = 5
 
 
 @dataclass
@@ -94,6 +98,8 @@ def _traffic(daemon: DaemonProcess, user: str, acked: Acknowledged, stop: thread
                 if answer.is_success:
                     acked.feedback[response["id"]] = rating
             time.sleep(rng.uniform(0, 0.05))
+            while daemon.queue_size() > MAX_QUEUED and not stop.is_set():
+                time.sleep(0.05)
     except (httpx.TransportError, httpx.HTTPStatusError):
         pass  # the kill: a request in flight is not acknowledged
 

@@ -94,6 +94,11 @@ class DaemonProcess:
     def post_event(self, event: dict[str, Any]) -> httpx.Response:
         return self.client.post("/v1/events", json=event)
 
+    def queue_size(self) -> int:
+        reply = self.client.get("/v1/status")
+        reply.raise_for_status()
+        return int(reply.json()["daemon"]["queueSize"])
+
     def responses(self, user: str, limit: int = 200) -> list[dict]:
         reply = self.client.get("/v1/responses", params={"userId": user, "limit": limit})
         reply.raise_for_status()
