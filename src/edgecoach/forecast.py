@@ -19,6 +19,7 @@ PREDICTABLE_FIELDS = ("exercise", "reps", "weight", "set_number", "total_sets",
 # starts, its end and set n+1's start. Further ahead would write a line before the
 # lines it must not repeat are said.
 LOOKAHEAD = 2
+SET_TRIGGERS: tuple[TriggerId, ...] = ("set-start", "set-end")
 
 Forecast = list[tuple[TriggerId, WorkoutContext]]  # nearest first
 
@@ -75,7 +76,7 @@ class SetForecast:
         if trigger_id == "workout-end":
             self._forget(user_id)
             return []
-        if trigger_id not in ("pre-start", "set-start", "set-end"):
+        if trigger_id != "pre-start" and trigger_id not in SET_TRIGGERS:
             return None
         current = predictable_part(event.context)
         if trigger_id != "pre-start":
@@ -113,5 +114,5 @@ class SetForecast:
 
     def _forget(self, user_id: str) -> None:
         self._plans.pop(user_id, None)
-        for trigger_id in ("set-start", "set-end"):
+        for trigger_id in SET_TRIGGERS:
             self._latest.pop((user_id, trigger_id), None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from edgecoach.audio import NullSink, Player
 from edgecoach.contract import Subscription
 from edgecoach.daemon import Daemon, build_parts
+from edgecoach.forecast import SET_TRIGGERS
 from edgecoach.paths import DATA_DIR
 from edgecoach.pipeline import CoachingPipeline
 from edgecoach.replay_coach import ReplayReport, coach_recording, percentile
@@ -27,7 +28,6 @@ from edgecoach.settings import Settings, load_settings
 RECORDINGS = [DATA_DIR / "recordings" / "strength-session.jsonl",
               DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"]
 USER = "bench"
-SET_TRIGGERS = ("set-start", "set-end")
 
 
 def cpu_seconds() -> float:

@@ -66,9 +66,9 @@ class VoiceService:
                 loaded[files.model] = load_piper(files)
                 log.info("voice %s loaded from %s in %.0f ms", files.voice_id, files.model,
                          (time.perf_counter() - started) * 1000)
-            treatment = RubberBandShift() if persona.voice.pitch_median_hz is not None else None
+            # PersonaVoice drops the treatment when the settings ask for no pitch.
             voices[persona_id] = PersonaVoice(persona_id, loaded[files.model], files,
-                                              persona.voice, treatment)
+                                              persona.voice, RubberBandShift())
         return cls(voices, AudioCache(database, int(cache.budget_mb * MB),
                                       cache.ttl_days * DAY))
 
