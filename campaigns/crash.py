@@ -100,8 +100,10 @@ def _traffic(daemon: DaemonProcess, user: str, acked: Acknowledged, stop: thread
             time.sleep(rng.uniform(0, 0.05))
             while daemon.queue_size() > MAX_QUEUED and not stop.is_set():
                 time.sleep(0.05)
-    except (httpx.TransportError, httpx.HTTPStatusError):
-        pass  # the kill: a request in flight is not acknowledged
+    except (httpx.TransportError, httpx.HTTPStatusError, RuntimeError):
+        # The kill: a request in flight is not acknowledged, and the killed daemon's
+        # client is closed (httpx raises RuntimeError for a request after that).
+        pass
 
 
 def _integrity(database: Path) -> bool:

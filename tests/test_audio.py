@@ -5,7 +5,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +16,9 @@ import pytest
 import soundfile
 
 from edgecoach.audio import NullSink, Player, TeeSink, WavDirSink, make_output
-from edgecoach.errors import AudioOutputError
+from edgecoach.errors import AudioOutputError, VoiceError
 from edgecoach.settings import AudioSettings
+from edgecoach.voice import LineStream
 from tests.conftest import REPO_ROOT
 
 ALSA_NULL = REPO_ROOT / "tests" / "alsa-null.conf"
@@ -25,6 +28,9 @@ ALSA_NULL = REPO_ROOT / "tests" / "alsa-null.conf"
 class Clip:
     audio: np.ndarray
     sample_rate: int = 22050
+
+    def pieces(self) -> Iterator[np.ndarray]:
+        yield self.audio
 
 
 def tone(seconds: float = 0.2) -> Clip:
@@ -44,8 +50,7 @@ class RecordingSpeaker:
         self.gate.set()
         self.cut: list[str] = []
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None:
+    def play(self, line: Clip, label: str, stop: threading.Event | None = None) -> None:
         self.labels.append(label)
         for _ in range(1000):  # 5 s at most, so a failing test cannot hang the suite
             if self.gate.wait(0.005):
@@ -58,8 +63,8 @@ class RecordingSpeaker:
 def test_wav_sink_writes_valid_numbered_files(tmp_path: Path) -> None:
     sink = WavDirSink(tmp_path / "out")
     clip = tone(0.5)
-    sink.play(clip.audio, clip.sample_rate, "set-end")
-    sink.play(clip.audio, clip.sample_rate, "workout-end")
+    sink.play(clip, "set-end")
+    sink.play(clip, "workout-end")
     assert [path.name for path in sink.written] == ["0001-set-end.wav", "0002-workout-end.wav"]
     with wave.open(str(sink.written[0])) as file:
         assert (file.getnchannels(), file.getsampwidth(), file.getframerate()) == (1, 2, 22050)
@@ -70,17 +75,54 @@ def test_wav_sink_writes_valid_numbered_files(tmp_path: Path) -> None:
 
 
 def test_a_wav_sink_on_an_existing_folder_goes_on_numbering(tmp_path: Path) -> None:
-    WavDirSink(tmp_path).play(tone().audio, 22050, "one")
+    WavDirSink(tmp_path).play(tone(), "one")
     again = WavDirSink(tmp_path)
-    again.play(tone().audio, 22050, "two")
+    again.play(tone(), "two")
     assert again.written[0].name == "0002-two.wav"
 
 
 def test_a_tee_writes_every_sink(tmp_path: Path) -> None:
     first, second = WavDirSink(tmp_path / "a"), WavDirSink(tmp_path / "b")
     tee = TeeSink(first, NullSink(), second)
-    tee.play(tone().audio, 22050, "x")
+    tee.play(tone(), "x")
     assert tee.name == "wav+none+wav" and len(first.written) == len(second.written) == 1
+
+
+def streamed(pieces: list[np.ndarray], delay: float) -> LineStream:
+    """A line whose first piece is there and whose others come from another thread."""
+    stream = LineStream("streamed", 22050, "key", live=True)
+    stream.append(pieces[0])
+
+    def synthesize() -> None:
+        for piece in pieces[1:]:
+            time.sleep(delay)
+            stream.append(piece)
+        stream.finish()
+
+    threading.Thread(target=synthesize).start()
+    return stream
+
+
+def test_every_sink_of_a_tee_gets_a_streamed_line_whole(tmp_path: Path) -> None:
+    pieces = [tone(0.1).audio, tone(0.2).audio, tone(0.05).audio]
+    first, second = WavDirSink(tmp_path / "a"), WavDirSink(tmp_path / "b")
+    TeeSink(first, second).play(streamed(pieces, 0.05), "x")
+    for sink in (first, second):
+        samples, _ = soundfile.read(sink.written[0], dtype="int16")
+        assert np.array_equal(samples, np.concatenate(pieces))
+
+
+def test_a_failed_synthesis_ends_the_walk_of_its_pieces() -> None:
+    stream = LineStream("broken", 22050, "key", live=True)
+    stream.append(tone().audio)
+    stream.finish(VoiceError("voice alice: synthesis failed: out of memory"))
+    walk = stream.pieces()
+    assert len(next(walk)) == len(tone().audio)
+    with pytest.raises(VoiceError, match="out of memory"):
+        next(walk)
+    stream.wait_first()  # a first piece was made: playing may start
+    with pytest.raises(VoiceError):
+        stream.result()
 
 
 async def test_player_plays_in_order() -> None:
@@ -179,15 +221,27 @@ import threading, time
 import numpy as np
 from edgecoach.audio import SoundDeviceSink, make_output
 from edgecoach.settings import AudioSettings
+from edgecoach.voice import LineStream, SpokenLine
 sink = make_output(AudioSettings(output="{output}"))
 print(type(sink).__name__)
 if isinstance(sink, SoundDeviceSink):
-    sink.play(np.zeros(22050, dtype=np.int16), 22050, "test")
+    line = SpokenLine("test", np.zeros(22050, dtype=np.int16), 22050, "key", True, 0.0)
+    sink.play(line, "test")
     print("played")
+    stream = LineStream("stream", 22050, "key", live=True)
+    stream.append(np.zeros(2205, dtype=np.int16))
+    def synthesize():
+        time.sleep(0.3)  # the device runs dry: a gap, not an error
+        stream.append(np.zeros(2205, dtype=np.int16))
+        stream.finish()
+    threading.Thread(target=synthesize).start()
+    sink.play(stream, "stream")
+    print("streamed")
     stop = threading.Event()
     stop.set()
     started = time.perf_counter()
-    sink.play(np.zeros(22050 * 60, dtype=np.int16), 22050, "cut", stop)
+    sink.play(SpokenLine("cut", np.zeros(22050 * 60, dtype=np.int16), 22050, "key", True, 0),
+              "cut", stop)
     print("cut" if time.perf_counter() - started < 1 else "not-cut")
 """
 
@@ -202,7 +256,7 @@ def run_with_alsa(config: Path | None, output: str) -> subprocess.CompletedProce
 
 def test_sounddevice_plays_through_portaudio_on_a_null_alsa_device() -> None:
     done = run_with_alsa(ALSA_NULL, "auto")
-    assert done.stdout.split() == ["SoundDeviceSink", "played", "cut"], done.stderr
+    assert done.stdout.split() == ["SoundDeviceSink", "played", "streamed", "cut"], done.stderr
 
 
 def test_without_an_output_device_auto_is_silent_and_says_why(tmp_path: Path) -> None:

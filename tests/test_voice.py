@@ -1,5 +1,6 @@
 """Real Piper synthesis through the SQLite audio cache, and the persona voices."""
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,14 @@ from edgecoach.voice import VoiceService
 from edgecoach.voice.analysis import count_syllables, median_f0, profile
 from edgecoach.voice.cache import AudioCache
 from edgecoach.voice.manifest import resolve_voice
-from edgecoach.voice.synthesizer import PersonaVoice, load_piper
+from edgecoach.voice.synthesizer import (
+    LIMIT_KNEE,
+    LOUDNESS_DBFS,
+    PersonaVoice,
+    load_piper,
+    soft_limit,
+)
+from edgecoach.voice.treatment import RubberBandShift
 
 LINE = "Five reps at eighty kilos. Rest now."
 
@@ -209,3 +217,81 @@ def test_voice_settings_reject_nonsense() -> None:
 def test_syllables_are_counted_roughly() -> None:
     assert count_syllables("Take a breath") == 3
     assert count_syllables("Rest now, steady.") == 4
+
+
+LONG_LINE = ("Heart rate is one seventy two, so ease off a little. Breathe out slowly and "
+             "let your shoulders drop. We go again when you feel ready.")
+
+
+@pytest.mark.parametrize("persona", ["aiden", "alice"])
+def test_a_line_streams_in_pieces_that_make_the_cached_audio(voice: VoiceService,
+                                                              persona: str) -> None:
+    stream = voice.open(persona, LONG_LINE)
+    stream.wait_first()
+    line = stream.result()
+    pieces = list(stream.pieces())
+    # The first piece is a fraction of the line: playing starts long before the end.
+    assert len(pieces) >= 3 and len(pieces[0]) < len(line.audio) / 3
+    assert np.array_equal(np.concatenate(pieces), line.audio)
+    hit = voice.speak(persona, LONG_LINE)
+    assert hit.cache_hit and np.array_equal(hit.audio, line.audio)
+
+
+def test_a_treated_head_and_tail_join_where_the_treatment_adds_nothing(
+        shared_voices: dict[str, PersonaVoice]) -> None:
+    """The cut and crossfade of a treated first sentence keep every sample in place:
+    with a treatment that changes nothing, the pieces are the input itself."""
+    alice = shared_voices["alice"]
+    identity = PersonaVoice("alice", alice.piper, alice.files, alice.settings,
+                            RubberBandShift())
+    identity._treat = lambda source: source  # type: ignore[method-assign]
+    rate = identity.sample_rate
+    rng = np.random.default_rng(7)
+    head, rest = (rng.uniform(-0.5, 0.5, int(seconds * rate)).astype(np.float32)
+                  for seconds in (1.2, 2.0))
+    head[int(0.6 * rate):int(0.65 * rate)] = 0.0  # a word gap: the cut goes there
+    pieces = [piece for piece in identity._treated(iter([head, rest]), split=True)
+              if len(piece)]  # empty pieces are pause points
+    assert len(pieces) == 2
+    assert int(0.6 * rate) <= len(pieces[0]) <= int(0.65 * rate)
+    expected = soft_limit(np.concatenate([head, rest]))
+    assert np.array_equal(np.concatenate(pieces), expected)
+
+
+def test_the_limiter_leaves_speech_alone_and_bends_peaks_under_full_scale() -> None:
+    quiet = np.linspace(-LIMIT_KNEE, LIMIT_KNEE, 1001, dtype=np.float32)
+    assert np.array_equal(soft_limit(quiet), (quiet * 32767).astype(np.int16))
+    loud = np.linspace(LIMIT_KNEE, 4.0, 1001, dtype=np.float32)
+    bent = soft_limit(loud)
+    assert np.all(np.diff(bent.astype(np.int32)) >= 0) and bent.max() <= 32767
+    assert soft_limit(-loud).min() >= -32767
+
+
+def test_every_voice_speaks_at_its_set_loudness(voice: VoiceService) -> None:
+    for persona in ("aiden", "alice"):
+        audio = voice.speak(persona, LONG_LINE).audio.astype(np.float32) / 32767
+        loudness = 20 * np.log10(np.sqrt(np.mean(audio ** 2)))
+        assert abs(loudness - LOUDNESS_DBFS) < 4.0, (persona, loudness)
+        assert np.max(np.abs(audio)) < 1.0
+
+
+def test_a_live_line_goes_before_a_speculative_one(voice: VoiceService) -> None:
+    finished: list[str] = []
+    speculative = voice.open("aiden", LONG_LINE, live=False)
+    speculative.wait_first()  # its synthesis is under way
+    live = voice.open("aiden", LINE)
+    for name, stream in (("live", live), ("speculative", speculative)):
+        threading.Thread(target=lambda n=name, s=stream: (s.result(), finished.append(n))
+                         ).start()
+    live.result()
+    speculative.result()
+    assert finished[0] == "live"
+
+
+def test_a_live_request_joins_the_speculative_synthesis_of_its_line(
+        voice: VoiceService) -> None:
+    speculative = voice.open("aiden", LONG_LINE, live=False)
+    joined = voice.open("aiden", LONG_LINE)
+    assert joined is speculative and joined.live  # one synthesis, now at live priority
+    line = joined.result()
+    assert not line.cache_hit and voice.speak("aiden", LONG_LINE).cache_hit

@@ -32,7 +32,7 @@ from edgecoach.session.workout import Notice
 from edgecoach.sources.items import WorkoutPlan
 from edgecoach.store import Store
 from edgecoach.transcript import Transcript
-from edgecoach.voice import SpokenLine, VoiceService
+from edgecoach.voice import LineStream, SpokenLine, VoiceService
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class Outcome:
     tags: tuple[str, ...] = ()
     response: VoiceResponse | None = None
     spoken: SpokenLine | None = None
-    ready_ms: float = 0.0  # event handed in -> audio ready to play
+    ready_ms: float = 0.0  # event handed in -> first audio ready to play
     prepared: bool = False
 
 
@@ -131,19 +131,23 @@ class CoachingPipeline:
         time_critical = not cached and event.trigger_id in TIME_CRITICAL_TRIGGERS
         if time_critical:
             self.parts.player.enqueue(earcon(), priority=trigger.priority, label="earcon")
-        spoken = await asyncio.to_thread(self._speak, persona, line.text, event, subscription,
+        stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription,
                                          cached)
-        ready_ms = (time.perf_counter() - started) * 1000
-        reason = None
-        if spoken is None:
+        reason, ready_ms = None, 0.0
+        if stream is None:
             reason = "tts limit reached"
-        elif time_critical and ready_ms > LATE_LINE_MS:
-            reason = f"line ready after {ready_ms:.0f} ms: the earcon stood in for it"
+        else:
+            if not stream.done:  # a miss plays as it is synthesized: wait for its start
+                await asyncio.to_thread(stream.wait_first)
+            ready_ms = (time.perf_counter() - started) * 1000
+            if time_critical and ready_ms > LATE_LINE_MS:
+                reason = f"line ready after {ready_ms:.0f} ms: the earcon stood in for it"
         if reason:
             await asyncio.to_thread(store.responses.mark_event, event.id, "suppressed", reason)
             return Outcome(event, "suppressed", reason, tuple(decision.tags))
-        assert spoken is not None  # a missing line set `reason` and returned above
-        self.parts.player.enqueue(spoken, priority=trigger.priority, label=event.trigger_id)
+        assert stream is not None  # a missing line set `reason` and returned above
+        self.parts.player.enqueue(stream, priority=trigger.priority, label=event.trigger_id)
+        spoken = await asyncio.to_thread(stream.result)
         response = self._response(event, persona, line, spoken)
         await asyncio.to_thread(store.responses.add, response)
         return Outcome(event, "spoken", None, tuple(decision.tags), response, spoken, ready_ms,
@@ -165,17 +169,16 @@ class CoachingPipeline:
             recent=self.parts.store.responses.recent_texts(event.user_id, 20),
         )
 
-    def _speak(self, persona: str, text: str, event: WorkoutEvent,
-               subscription: Subscription, cached: bool) -> SpokenLine | None:
-        """Synthesize (or fetch from cache); a cache hit costs no TTS quota."""
-        voice = self.parts.voice
+    def _open(self, persona: str, text: str, event: WorkoutEvent,
+              subscription: Subscription, cached: bool) -> LineStream | None:
+        """The cached line, or its synthesis started; a cache hit costs no TTS quota."""
         if not cached:
             decision = self.parts.store.limits.try_acquire(
                 event.user_id, "tts_generation", subscription.subscription_type,
                 subscription.device_preferences.max_daily_coaching, event.id)
             if not decision.allowed:
                 return None
-        return voice.speak(persona, text)
+        return self.parts.voice.open(persona, text)
 
     def _response(self, event: WorkoutEvent, persona: PersonaId, line: GeneratedLine,
                   spoken: SpokenLine) -> VoiceResponse:
@@ -271,8 +274,9 @@ class CoachingPipeline:
         """Speak a fixed status line (strap lost / back) in the user's persona."""
         subscription = await asyncio.to_thread(self.parts.store.subscriptions.get, user_id)
         persona = subscription.preferred_persona
-        spoken = await asyncio.to_thread(self.parts.voice.speak, persona, notice.text)
-        self.parts.player.enqueue(spoken, priority=notice.priority, label=notice.kind)
+        stream = await asyncio.to_thread(self.parts.voice.open, persona, notice.text)
+        self.parts.player.enqueue(stream, priority=notice.priority, label=notice.kind)
+        spoken = await asyncio.to_thread(stream.result)
         log.info("%s spoken \"%s\"", notice.kind, notice.text)
         if self.transcript is not None:
             self.transcript.write({"workoutTime": workout_time, "trigger": notice.kind,

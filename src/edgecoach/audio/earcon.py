@@ -1,5 +1,6 @@
 """A short two-note cue, played when a time-critical line would come too late."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -15,6 +16,9 @@ GAP_SECONDS = 0.03
 class Earcon:
     audio: np.ndarray
     sample_rate: int = SAMPLE_RATE
+
+    def pieces(self) -> Iterator[np.ndarray]:
+        yield self.audio
 
 
 @cache

@@ -11,31 +11,17 @@ import logging
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
 
-import numpy as np
-
-from edgecoach.audio.sinks import AudioSink
+from edgecoach.audio.sinks import AudioSink, Playable
 
 log = logging.getLogger(__name__)
 
 HISTORY = 100  # labels kept of played and dropped lines, for status and tests
 
 
-class Playable(Protocol):
-    """What the player takes: a SpokenLine, or anything with int16 audio and its rate."""
-
-    @property
-    def audio(self) -> np.ndarray: ...
-
-    @property
-    def sample_rate(self) -> int: ...
-
-
 @dataclass
 class QueuedLine:
-    samples: np.ndarray
-    sample_rate: int
+    line: Playable
     priority: int
     label: str
     stop: threading.Event = field(default_factory=threading.Event)
@@ -60,10 +46,12 @@ class Player:
             self._task = asyncio.create_task(self._run(), name="player")
 
     def enqueue(self, line: Playable, priority: int, label: str) -> None:
-        """Queue a line after those of equal or higher priority; lower ones are dropped."""
+        """Queue a line after those of equal or higher priority; lower ones are dropped.
+
+        A line still being synthesized plays as its pieces come."""
         kept = [queued for queued in self._queue if queued.priority >= priority]
         self.dropped.extend(queued.label for queued in self._queue if queued.priority < priority)
-        self._queue = [*kept, QueuedLine(line.audio, line.sample_rate, priority, label)]
+        self._queue = [*kept, QueuedLine(line, priority, label)]
         self._idle.clear()
         self._ready.set()
 
@@ -88,8 +76,7 @@ class Player:
             line = self._queue.pop(0)
             self.playing = line
             try:
-                await asyncio.to_thread(self.sink.play, line.samples, line.sample_rate,
-                                        line.label, line.stop)
+                await asyncio.to_thread(self.sink.play, line.line, line.label, line.stop)
                 (self.dropped if line.stop.is_set() else self.played).append(line.label)
             except Exception as error:  # a device that vanished must not stop coaching
                 log.warning("playback of %s failed: %s", line.label, error)

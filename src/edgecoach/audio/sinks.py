@@ -7,6 +7,7 @@ when its `stop` event is set: that is how a line is cut the moment the earbuds g
 import logging
 import threading
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -21,13 +22,23 @@ log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.05
 
 
+class Playable(Protocol):
+    """A line to play: a SpokenLine, a LineStream still being made, an earcon."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def pieces(self) -> Iterator[np.ndarray]:
+        """int16 mono audio, piece by piece (blocking while the next is being made)."""
+        ...
+
+
 class AudioSink(Protocol):
-    """Plays one int16 mono clip to the end, or until `stop` is set."""
+    """Plays one line to the end, or until `stop` is set."""
 
     name: str
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None: ...
+    def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None: ...
 
 
 class NullSink:
@@ -35,8 +46,7 @@ class NullSink:
 
     name = "none"
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None:
+    def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
         return None
 
 
@@ -51,11 +61,10 @@ class WavDirSink:
         self.count = len(list(directory.glob("*.wav")))  # a rerun goes on numbering
         self.written: list[Path] = []
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None:
+    def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
         self.count += 1
         path = self.directory / f"{self.count:04d}-{label}.wav"
-        self.write(path, samples, sample_rate)
+        self.write(path, np.concatenate(list(line.pieces())), line.sample_rate)
         self.written.append(path)
 
     @staticmethod
@@ -81,16 +90,17 @@ class SoundDeviceSink:
 
         self._sd = sounddevice
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None:
-        block = max(1, int(sample_rate * BLOCK_SECONDS))
-        samples = np.ascontiguousarray(samples, dtype=np.int16).reshape(-1, 1)
-        with self._sd.OutputStream(samplerate=sample_rate, channels=1, dtype="int16") as out:
-            for start in range(0, len(samples), block):
-                if stop is not None and stop.is_set():
-                    out.abort()  # drop what the device still buffers: silence now
-                    return
-                out.write(samples[start:start + block])
+    def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
+        block = max(1, int(line.sample_rate * BLOCK_SECONDS))
+        with self._sd.OutputStream(samplerate=line.sample_rate, channels=1,
+                                   dtype="int16") as out:
+            for piece in line.pieces():
+                samples = np.ascontiguousarray(piece, dtype=np.int16).reshape(-1, 1)
+                for start in range(0, len(samples), block):
+                    if stop is not None and stop.is_set():
+                        out.abort()  # drop what the device still buffers: silence now
+                        return
+                    out.write(samples[start:start + block])
 
 
 class TeeSink:
@@ -100,10 +110,9 @@ class TeeSink:
         self.sinks = sinks
         self.name = "+".join(sink.name for sink in sinks)
 
-    def play(self, samples: np.ndarray, sample_rate: int, label: str,
-             stop: threading.Event | None = None) -> None:
+    def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
         for sink in self.sinks:
-            sink.play(samples, sample_rate, label, stop)
+            sink.play(line, label, stop)
 
 
 def output_device_problem() -> str | None:

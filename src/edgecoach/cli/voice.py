@@ -30,16 +30,18 @@ def say(
         voice = VoiceService.load(catalog.personas, store.database, config.cache,
                                   config.models_dir)
         load_ms = (time.perf_counter() - started) * 1000
-        line = voice.speak(persona, text)
+        stream = voice.open(persona, text)
+        if out is not None:
+            line = stream.result()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            WavDirSink.write(out, line.audio, line.sample_rate)
+            output = str(out)
+        else:
+            sink = make_output(config.audio)
+            sink.play(stream, "say")  # plays as the synthesis goes
+            line = stream.result()
+            output = sink.name
         voice.flush()
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        WavDirSink.write(out, line.audio, line.sample_rate)
-        output = str(out)
-    else:
-        sink = make_output(config.audio)
-        sink.play(line.audio, line.sample_rate, "say")
-        output = sink.name
     print_json({"persona": persona, "cacheHit": line.cache_hit,
                 "ttsLatency": round(line.tts_latency_ms, 2),
                 "audioLength": round(line.audio_length_s, 3), "voiceLoad": round(load_ms, 1),

@@ -4,7 +4,8 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from edgecoach.errors import VoiceError
 from edgecoach.settings import CacheSettings
 from edgecoach.store import Database
 from edgecoach.voice.cache import AudioCache, cache_key
+from edgecoach.voice.line import LineStream, SpokenLine
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import Audio, PersonaVoice, load_piper
 from edgecoach.voice.treatment import RubberBandShift
@@ -25,30 +27,17 @@ MB = 1024 * 1024
 DAY = 86400
 
 
-@dataclass(frozen=True)
-class SpokenLine:
-    """One line ready to play."""
-
-    text: str
-    audio: np.ndarray  # int16 mono
-    sample_rate: int
-    cache_key: str
-    cache_hit: bool
-    tts_latency_ms: float  # synthesis + store on a miss, lookup + decode on a hit
-
-    @property
-    def audio_length_s(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-
 class VoiceService:
     """Speaks text in a persona's voice; blocking methods run in worker threads."""
 
     def __init__(self, voices: dict[str, PersonaVoice], cache: AudioCache) -> None:
         self.voices = voices
         self.cache = cache
-        # One synthesis at a time: Piper already uses both cores, two would only thrash.
-        self._synthesis = threading.Lock()
+        # One synthesis step at a time (Piper already uses both cores; two would only
+        # thrash), live lines before speculative ones; the lines under way, by key.
+        self._turns = threading.Condition()
+        self._busy = False
+        self._under_way: dict[str, LineStream] = {}
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
@@ -85,38 +74,97 @@ class VoiceService:
         return self.cache.contains(self.key(persona_id, text))
 
     def speak(self, persona_id: str, text: str) -> SpokenLine:
-        """Blocking: the cached clip, or a new synthesis stored in the cache."""
+        """Blocking: the whole line, from the cache or a new synthesis stored in it."""
+        return self.open(persona_id, text).result()
+
+    def open(self, persona_id: str, text: str, live: bool = True) -> LineStream:
+        """Blocking but quick: the cached line, the synthesis of it under way, or a new
+        synthesis started in a thread of its own. A live request moves a speculative
+        synthesis of the same line ahead of the others."""
         voice = self._voice(persona_id)
         key = cache_key(text, persona_id, voice.fingerprint)
         started = time.perf_counter()
-        cached = self.cache.get(key)
-        if cached is not None:
-            return self._line(text, cached, key, True, started)
-        with self._synthesis:
-            # A speculative synthesis may have made this very line while we waited.
-            cached = self.cache.get(key)
-            if cached is not None:
-                return self._line(text, cached, key, True, started)
-            audio = voice.synthesize(text)
-            self.cache.put(key, persona_id, audio, voice.files.quality)
-        return self._line(text, audio, key, False, started)
+        with self._turns:
+            stream = self._under_way.get(key)
+            if stream is None:
+                cached = self.cache.get(key)
+                if cached is not None:
+                    return LineStream.whole(self._hit(text, cached, key, started))
+                stream = LineStream(text, voice.sample_rate, key, live)
+                self._under_way[key] = stream
+                threading.Thread(target=self._synthesize, args=(voice, stream),
+                                 name=f"voice-{key[:8]}").start()
+            elif live and not stream.live:
+                stream.live = True
+                self._turns.notify_all()  # it now goes before the speculative ones
+        return stream
 
     @staticmethod
-    def _line(text: str, audio: Audio, key: str, hit: bool, started: float) -> SpokenLine:
-        return SpokenLine(text, audio.samples, audio.sample_rate, key, hit,
+    def _hit(text: str, audio: Audio, key: str, started: float) -> SpokenLine:
+        return SpokenLine(text, audio.samples, audio.sample_rate, key, True,
                           (time.perf_counter() - started) * 1000)
 
-    async def prepare(self, persona_id: str, texts: list[str]) -> int:
-        """Synthesize lines ahead of time, in a worker thread; returns how many were new.
+    def _synthesize(self, voice: PersonaVoice, stream: LineStream) -> None:
+        """The synthesis thread: pieces into the stream, then the whole into the cache."""
+        error, made = None, []
+        try:
+            pieces = voice.pieces(stream.text)
+            while True:
+                with self._turn(stream):
+                    piece = next(pieces, None)
+                    if piece is not None and len(piece):
+                        stream.append(piece)  # within the turn: it changes the ranks
+                        made.append(piece)
+                if piece is None:
+                    break
+            audio = Audio(np.concatenate(made), voice.sample_rate)
+            self.cache.put(stream.cache_key, voice.persona_id, audio, voice.files.quality)
+        except VoiceError as failure:
+            error = failure
+        except Exception as failure:  # onnxruntime, Rubber Band, SQLite raise many kinds
+            error = VoiceError(f"voice {voice.persona_id}: synthesis failed: {failure}")
+        stream.finish(error)
+        with self._turns:
+            del self._under_way[stream.cache_key]
+            self._turns.notify_all()
 
-        Cancelling the task stops after the line being synthesized (a thread cannot be
-        interrupted; that line still lands in the cache).
+    @staticmethod
+    def _rank(stream: LineStream) -> int:
+        """Who steps first: a live line's first piece (the athlete waits for it), then
+        the rest of live lines (already playing, ahead of the player), then speculation."""
+        if not stream.live:
+            return 2
+        return 1 if stream.has_audio else 0
+
+    @contextmanager
+    def _turn(self, stream: LineStream) -> Iterator[None]:
+        """One step of one synthesis, taken when no line of a better rank is under way."""
+        def may_step() -> bool:
+            rank = self._rank(stream)
+            return not self._busy and all(
+                self._rank(other) >= rank for other in self._under_way.values())
+
+        with self._turns:
+            self._turns.wait_for(may_step)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._busy = False
+                self._turns.notify_all()
+
+    async def prepare(self, persona_id: str, texts: list[str]) -> int:
+        """Synthesize lines ahead of time, after any live line; returns how many were new.
+
+        Cancelling the task stops after the line being synthesized (its thread goes on,
+        and the line still lands in the cache).
         """
         made = 0
         for text in texts:
-            if not await asyncio.to_thread(self.is_cached, persona_id, text):
-                line = await asyncio.to_thread(self.speak, persona_id, text)
-                made += not line.cache_hit
+            stream = await asyncio.to_thread(self.open, persona_id, text, False)
+            line = await asyncio.to_thread(stream.result)
+            made += not line.cache_hit
         return made
 
     def evict(self) -> dict[str, int]:

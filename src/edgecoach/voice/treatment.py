@@ -14,7 +14,6 @@ no wheel for the Raspberry Pi: one engine everywhere means one sound and one cac
 """
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pedalboard
@@ -26,14 +25,14 @@ PITCH_FLOOR_HZ = 75.0
 class RubberBandShift:
     """Moves a float32 mono clip to a new median pitch and formant ratio, same length."""
 
-    name = "rubberband"  # part of the voice fingerprint: another engine, another cache
+    name = "rubberband-short-fft"  # in the voice fingerprint: another engine, another cache
 
     def __init__(self) -> None:
         self.source_f0 = 0.0
 
-    def calibrate(self, sample: Callable[[], np.ndarray], sample_rate: int) -> None:
-        """Measure the untreated voice's median F0 on a clip `sample()` speaks."""
-        self.source_f0 = estimate_median_f0(sample(), sample_rate)
+    def calibrate(self, clip: np.ndarray, sample_rate: int) -> None:
+        """Measure the untreated voice's median F0 on a clip it spoke."""
+        self.source_f0 = estimate_median_f0(clip, sample_rate)
         if self.source_f0 <= 0:
             raise ValueError("no voiced frames in the calibration clip")
 
@@ -46,7 +45,10 @@ class RubberBandShift:
             faster, sample_rate, stretch_factor=1 / formant_shift,
             pitch_shift_in_semitones=semitones, preserve_formants=True,
             # The finer engine: +14% F2 as asked; the faster one keeps F2 within 4%.
-            high_quality=True)
+            high_quality=True,
+            # The short FFT window keeps the harmonics of a 190 Hz voice apart (same F0
+            # and formants measured) and saves 25 ms a call: a line starts sooner.
+            use_long_fft_window=False)
         return np.asarray(shifted, dtype=np.float32).reshape(-1)
 
 

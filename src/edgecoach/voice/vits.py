@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 DECODER_FIRST_NODE = "/dec/conv_pre/Conv"
 ENCODER_FILE, DECODER_FILE, WHOLE_MARK = "encoder.onnx", "decoder.onnx", "unsplittable"
-# Sentences up to 1.5 s of speech decode in one window; longer ones in equal windows.
-# 192 frames cost 46 MB more at the peak; 96 would add context to most sentences.
+# The first window is short, so a line's first audio comes soon (1.1 s of speech, about
+# 40 ms to decode here); the rest of a sentence decodes in equal windows up to 1.5 s.
+# 192 frames cost 46 MB more at the peak than 128.
+FIRST_WINDOW_FRAMES = 96
 MAX_WINDOW_FRAMES = 128
 CONTEXT_FRAMES = 16  # receptive field under 12 frames, measured; 16 for other voices
 
@@ -66,22 +68,44 @@ class SplitVitsSession:
     def run(self, output_names: Any, input_feed: dict[str, Any],
             run_options: onnxruntime.RunOptions | None = None) -> list[np.ndarray]:
         """Piper's call: the audio as the one output, shaped (1, 1, samples)."""
-        latent = self.encoder.run(None, input_feed, run_options)[0]
-        audio = np.concatenate(list(self.decode(latent)))
+        audio = np.concatenate(list(self.stream(input_feed, run_options)))
         return [audio.reshape(1, 1, -1)]
 
-    def decode(self, latent: np.ndarray) -> Iterator[np.ndarray]:
-        """Audio of a latent (1, channels, frames), window by window, in order."""
-        frames = latent.shape[2]
-        windows = -(-frames // MAX_WINDOW_FRAMES)
-        size = -(-frames // windows)
-        for start in range(0, frames, size):
-            end = min(frames, start + size)
-            first, last = max(0, start - CONTEXT_FRAMES), min(frames, end + CONTEXT_FRAMES)
-            audio = self.decoder.run(
-                None, {self.latent_name: latent[:, :, first:last]})[0].reshape(-1)
-            hop = len(audio) // (last - first)
-            yield audio[(start - first) * hop:(end - first) * hop]
+    def stream(self, input_feed: dict[str, Any],
+               run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
+        """A sentence's audio window by window, each yielded as soon as it is decoded."""
+        latent = self.encoder.run(None, input_feed, run_options)[0]
+        for start, end in windows(latent.shape[2]):
+            yield self.decode(latent, start, end)
+
+    def decode(self, latent: np.ndarray, start: int, end: int) -> np.ndarray:
+        """The audio of frames [start, end) of a latent (1, channels, frames)."""
+        first, last = max(0, start - CONTEXT_FRAMES), min(latent.shape[2], end + CONTEXT_FRAMES)
+        audio = self.decoder.run(None, {self.latent_name: latent[:, :, first:last]})[0]
+        audio = audio.reshape(-1)
+        hop = len(audio) // (last - first)
+        return audio[(start - first) * hop:(end - first) * hop]
+
+
+def windows(frames: int) -> Iterator[tuple[int, int]]:
+    """[start, end) frame ranges: a short first window, then equal ones up to the max."""
+    first = min(frames, FIRST_WINDOW_FRAMES)
+    yield 0, first
+    rest = frames - first
+    if rest <= 0:
+        return
+    size = -(-rest // -(-rest // MAX_WINDOW_FRAMES))
+    for start in range(first, frames, size):
+        yield start, min(frames, start + size)
+
+
+def sentence_audio(session: SplitVitsSession | onnxruntime.InferenceSession,
+                   input_feed: dict[str, Any]) -> Iterator[np.ndarray]:
+    """Raw float audio of one sentence: in windows when split, else whole."""
+    if isinstance(session, SplitVitsSession):
+        yield from session.stream(input_feed)
+    else:
+        yield session.run(None, input_feed)[0].reshape(-1)
 
 
 def load_vits_session(model: Path, sha256: str,
