@@ -4,8 +4,9 @@
 
 For each recording, twice (speculative synthesis off, then on), each time on a fresh
 database (an empty audio cache): event -> audio-ready latency p50/p95 for cache hits
-and misses, the cache-hit ratio of set-start/set-end lines, generation and TTS times,
-CPU seconds per coached line. Then the idle daemon's CPU use and the peak RSS.
+and misses (a miss is ready when its first piece is: the line plays as it is made), the
+cache-hit ratio of set-start/set-end lines, generation and TTS times, CPU seconds per
+coached line. Then the idle daemon's CPU use and the peak RSS.
 """
 
 import argparse
