@@ -191,3 +191,46 @@ async def test_a_plan_handed_to_the_daemon_prepares_its_first_set(parts: Parts,
         trigger_id="set-start", user_id=USER, context=planned, timestamp=time.time()))
     await daemon.pipeline.close()
     assert outcome.prepared and outcome.spoken.cache_hit
+
+
+class Heard:
+    """A speaker double at the library boundary: what it played, label and samples."""
+
+    name = "heard"
+
+    def __init__(self) -> None:
+        self.played: list[tuple[str, int]] = []
+
+    def play(self, line, label: str, stop=None) -> None:
+        self.played.append((label, sum(len(piece) for piece in line.pieces())))
+
+
+def set_start(number: int) -> WorkoutEvent:
+    return WorkoutEvent(trigger_id="set-start", user_id=USER, timestamp=1000 + 100 * number,
+                        context=WorkoutContext(exercise="squat", reps=5, weight=80,
+                                               set_number=number))
+
+
+@pytest.mark.parametrize("earcon_after_ms, late_ms, heard, status", [
+    (60_000, 1500, ["set-start"], "spoken"),  # first audio in time: no earcon
+    (0, 60_000, ["earcon", "set-start"], "spoken"),  # slow to start: the earcon, then it
+    (0, 0, ["earcon"], "suppressed"),  # too late: the earcon stands in for the line
+])
+async def test_a_time_critical_line_slow_to_start_gets_the_earcon(
+        parts: Parts, monkeypatch: pytest.MonkeyPatch, earcon_after_ms: float,
+        late_ms: float, heard: list[str], status: str) -> None:
+    monkeypatch.setattr("edgecoach.pipeline.EARCON_AFTER_MS", earcon_after_ms)
+    monkeypatch.setattr("edgecoach.pipeline.LATE_LINE_MS", late_ms)
+    speaker = Heard()
+    await parts.player.close()
+    parts.player = Player(speaker)
+    await parts.player.start()
+    pipeline = CoachingPipeline(parts, speculate=False)
+    outcome = await pipeline.handle(set_start(1))
+    await asyncio.wait_for(parts.player.drain(), 30)
+    await pipeline.close()
+    assert outcome.status == status and [label for label, _ in speaker.played] == heard
+    if outcome.spoken:  # the whole streamed line was played
+        assert speaker.played[-1][1] == len(outcome.spoken.audio)
+    else:
+        assert "earcon stood in" in (outcome.reason or "")

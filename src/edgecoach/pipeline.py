@@ -39,9 +39,11 @@ log = logging.getLogger(__name__)
 Status = Literal["spoken", "suppressed", "failed"]
 HEART_RATE_TAGS = frozenset({"hr-easy", "hr-steady", "hr-hard", "hr-max", "no-hr"})
 # Cues that are wrong when late: a set already under way, a heart rate that moved on.
-# On a cache miss they get the earcon at once; the line follows only if it is ready
-# within LATE_LINE_MS of the event, else the earcon stands in for it.
+# When the line's first audio is not ready EARCON_AFTER_MS after the line was written
+# (a busy machine), they get the earcon; the line follows only if its first audio is
+# ready within LATE_LINE_MS of the event, else the earcon stands in for it.
 TIME_CRITICAL_TRIGGERS = frozenset({"set-start", "hr-zone"})
+EARCON_AFTER_MS = 300.0
 LATE_LINE_MS = 1500.0
 
 
@@ -128,16 +130,19 @@ class CoachingPipeline:
         line = prepared.line if prepared else await asyncio.to_thread(
             self._generate, persona, event, decision.tags)
         cached = await asyncio.to_thread(self.parts.voice.is_cached, persona, line.text)
-        time_critical = not cached and event.trigger_id in TIME_CRITICAL_TRIGGERS
-        if time_critical:
-            self.parts.player.enqueue(earcon(), priority=trigger.priority, label="earcon")
         stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription,
                                          cached)
         reason, ready_ms = None, 0.0
         if stream is None:
             reason = "tts limit reached"
         else:
-            if not stream.done:  # a miss plays as it is synthesized: wait for its start
+            # A miss plays as it is synthesized: wait for its first piece.
+            first_soon = stream.has_audio or await asyncio.to_thread(
+                stream.wait_first, EARCON_AFTER_MS / 1000)
+            time_critical = event.trigger_id in TIME_CRITICAL_TRIGGERS and not first_soon
+            if time_critical:
+                self.parts.player.enqueue(earcon(), priority=trigger.priority, label="earcon")
+            if not first_soon:
                 await asyncio.to_thread(stream.wait_first)
             ready_ms = (time.perf_counter() - started) * 1000
             if time_critical and ready_ms > LATE_LINE_MS:

@@ -97,12 +97,14 @@ class LineStream:
             index += 1
             yield piece
 
-    def wait_first(self) -> None:
-        """Block until the first piece is there (raises the VoiceError if none will be)."""
+    def wait_first(self, timeout: float | None = None) -> bool:
+        """Block until the first piece is there, or `timeout` seconds: whether it is
+        (raises the VoiceError if no piece will ever be)."""
         with self._changed:
-            self._changed.wait_for(lambda: bool(self._pieces) or self._done)
+            self._changed.wait_for(lambda: bool(self._pieces) or self._done, timeout)
             if not self._pieces and self._error is not None:
                 raise self._error
+            return bool(self._pieces)
 
     def result(self) -> SpokenLine:
         """Block until the line is complete; its VoiceError if the synthesis failed."""

@@ -92,6 +92,7 @@ class PersonaVoice:
         self.files = files
         self.settings = settings
         self.sample_rate: int = piper.config.sample_rate
+        # Piper's own settings object: what bare Piper is run with in the benchmark.
         self.config = SynthesisConfig(
             speaker_id=settings.speaker_id, length_scale=settings.length_scale,
             noise_scale=settings.noise_scale, noise_w_scale=settings.noise_w_scale,
