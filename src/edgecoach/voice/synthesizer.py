@@ -171,6 +171,7 @@ class PersonaVoice:
             yield from _decoded(windows, rest)
             yield soft_limit(self._treat(np.concatenate([head, *rest])))
             return
+        yield NO_AUDIO  # between the decoder and the treatment: a point to pause
         seam = int(SEAM_SECONDS * rate)
         cut = quietest_point(head, low, high, seam)
         treated_head = self._treat(head)
