@@ -295,3 +295,15 @@ def test_a_live_request_joins_the_speculative_synthesis_of_its_line(
     assert joined is speculative and joined.live  # one synthesis, now at live priority
     line = joined.result()
     assert not line.cache_hit and voice.speak("aiden", LONG_LINE).cache_hit
+
+
+def test_a_line_that_cannot_be_synthesized_fails_every_reader(voice: VoiceService) -> None:
+    failed = voice.open("aiden", "   ")
+    with pytest.raises(VoiceError, match="no audio"):
+        failed.wait_first()
+    with pytest.raises(VoiceError, match="no audio"):
+        failed.result()
+    retry = voice.open("aiden", "   ")  # a new attempt, not the failed one kept under way
+    assert retry is not failed and not voice.is_cached("aiden", "   ")
+    with pytest.raises(VoiceError, match="no audio"):
+        retry.result()

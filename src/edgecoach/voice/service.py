@@ -123,10 +123,12 @@ class VoiceService:
             error = failure
         except Exception as failure:  # onnxruntime, Rubber Band, SQLite raise many kinds
             error = VoiceError(f"voice {voice.persona_id}: synthesis failed: {failure}")
-        stream.finish(error)
-        with self._turns:
+        if error is not None:
+            log.warning("%s", error)  # also raised to whoever waits for the line
+        with self._turns:  # the line is in the cache now, or will be made anew
             del self._under_way[stream.cache_key]
             self._turns.notify_all()
+        stream.finish(error)
 
     @staticmethod
     def _rank(stream: LineStream) -> int:
