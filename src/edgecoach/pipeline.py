@@ -45,6 +45,7 @@ HEART_RATE_TAGS = frozenset({"hr-easy", "hr-steady", "hr-hard", "hr-max", "no-hr
 TIME_CRITICAL_TRIGGERS = frozenset({"set-start", "hr-zone"})
 EARCON_AFTER_MS = 300.0
 LATE_LINE_MS = 1500.0
+SPECULATION_SETTLE_S = 0.25  # after a plan, before its first lines are synthesized
 
 
 @dataclass
@@ -104,6 +105,7 @@ class CoachingPipeline:
         self._forecast = SetForecast()
         self._unvoiced: list[tuple[str, str]] = []  # prepared (persona, text) to synthesize
         self._speculation: asyncio.Task[None] | None = None
+        self._plan_at = 0.0  # time.perf_counter() of the last plan handed in
 
     async def handle(self, event: WorkoutEvent, workout_time: float | None = None) -> Outcome:
         started = time.perf_counter()
@@ -129,9 +131,7 @@ class CoachingPipeline:
         prepared = self._take_prepared(event, persona, decision.tags)
         line = prepared.line if prepared else await asyncio.to_thread(
             self._generate, persona, event, decision.tags)
-        cached = await asyncio.to_thread(self.parts.voice.is_cached, persona, line.text)
-        stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription,
-                                         cached)
+        stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription)
         reason, ready_ms = None, 0.0
         if stream is None:
             reason = "tts limit reached"
@@ -175,9 +175,9 @@ class CoachingPipeline:
         )
 
     def _open(self, persona: str, text: str, event: WorkoutEvent,
-              subscription: Subscription, cached: bool) -> LineStream | None:
+              subscription: Subscription) -> LineStream | None:
         """The cached line, or its synthesis started; a cache hit costs no TTS quota."""
-        if not cached:
+        if not self.parts.voice.is_cached(persona, text):
             decision = self.parts.store.limits.try_acquire(
                 event.user_id, "tts_generation", subscription.subscription_type,
                 subscription.device_preferences.max_daily_coaching, event.id)
@@ -221,6 +221,7 @@ class CoachingPipeline:
 
     async def expect(self, plan: WorkoutPlan) -> None:
         """Follow the plan of a workout about to start; its first set is prepared now."""
+        self._plan_at = time.perf_counter()
         upcoming = self._forecast.expect(plan)
         if self.speculate:
             await self._prepare(plan.user_id, upcoming)
@@ -266,8 +267,14 @@ class CoachingPipeline:
         return line.text
 
     async def _voice_prepared(self) -> None:
-        """One synthesis at a time; an event that takes a line under way waits for it."""
+        """One synthesis at a time; a plan's first lines wait a moment for pre-start."""
         while self._unvoiced:
+            # A plan comes right before its workout's pre-start: a speculative step
+            # under way would delay pre-start's first audio (by 100-200 ms, measured).
+            while (quiet := time.perf_counter() - self._plan_at) < SPECULATION_SETTLE_S:
+                await asyncio.sleep(SPECULATION_SETTLE_S - quiet)
+            if not self._unvoiced:
+                return
             persona, text = self._unvoiced.pop(0)
             try:
                 await self.parts.voice.prepare(persona, [text])

@@ -3,6 +3,8 @@
 import logging
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -92,6 +94,18 @@ async def _handle_edgecoach_error(request: Request, error: Exception) -> JSONRes
     return JSONResponse({"detail": str(error)}, status_code=code, headers=headers)
 
 
+async def _handle_bad_body(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own 422, minus an input that is not text: a body of raw bytes (no JSON
+    content type, not UTF-8) made its default handler fail with a 500."""
+    assert isinstance(error, RequestValidationError)
+    problems = [{key: value for key, value in problem.items()
+                 if not (key == "input" and isinstance(value, bytes))}
+                for problem in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(problems)},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every EdgeCoachError raised by a route or the store to its status."""
     app.add_exception_handler(EdgeCoachError, _handle_edgecoach_error)
+    app.add_exception_handler(RequestValidationError, _handle_bad_body)
