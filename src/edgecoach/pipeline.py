@@ -26,7 +26,7 @@ from edgecoach.contract import (
     WorkoutContext,
     WorkoutEvent,
 )
-from edgecoach.errors import EdgeCoachError
+from edgecoach.errors import EdgeCoachError, LimitExceeded
 from edgecoach.forecast import Forecast, SetForecast
 from edgecoach.session.workout import Notice
 from edgecoach.sources.items import WorkoutPlan
@@ -177,13 +177,17 @@ class CoachingPipeline:
     def _open(self, persona: str, text: str, event: WorkoutEvent,
               subscription: Subscription) -> LineStream | None:
         """The cached line, or its synthesis started; a cache hit costs no TTS quota."""
-        if not self.parts.voice.is_cached(persona, text):
+        def charge_quota() -> None:
             decision = self.parts.store.limits.try_acquire(
                 event.user_id, "tts_generation", subscription.subscription_type,
                 subscription.device_preferences.max_daily_coaching, event.id)
             if not decision.allowed:
-                return None
-        return self.parts.voice.open(persona, text)
+                raise LimitExceeded("tts limit reached")
+
+        try:
+            return self.parts.voice.open(persona, text, before_synthesis=charge_quota)
+        except LimitExceeded:
+            return None
 
     def _response(self, event: WorkoutEvent, persona: PersonaId, line: GeneratedLine,
                   spoken: SpokenLine) -> VoiceResponse:

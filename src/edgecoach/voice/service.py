@@ -4,7 +4,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,17 +77,24 @@ class VoiceService:
         """Blocking: the whole line, from the cache or a new synthesis stored in it."""
         return self.open(persona_id, text).result()
 
-    def open(self, persona_id: str, text: str, live: bool = True) -> LineStream:
+    def open(self, persona_id: str, text: str, live: bool = True,
+             before_synthesis: Callable[[], None] | None = None) -> LineStream:
         """Blocking but quick: the cached line, the synthesis of it under way, or a new
         synthesis started in a thread of its own. A live request moves a speculative
-        synthesis of the same line ahead of the others."""
+        synthesis of the same line ahead of the others. `before_synthesis` runs when the
+        line is not cached (a quota check); what it raises, `open` raises."""
         voice = self._voice(persona_id)
         key = cache_key(text, persona_id, voice.fingerprint)
         started = time.perf_counter()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return LineStream.whole(self._hit(text, cached, key, started))
+        if before_synthesis is not None:
+            before_synthesis()
         with self._turns:
             stream = self._under_way.get(key)
             if stream is None:
-                cached = self.cache.get(key)
+                cached = self.cache.get(key)  # a synthesis may have finished meanwhile
                 if cached is not None:
                     return LineStream.whole(self._hit(text, cached, key, started))
                 stream = LineStream(text, voice.sample_rate, key, live)

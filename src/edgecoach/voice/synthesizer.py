@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
@@ -109,7 +110,7 @@ class PersonaVoice:
             log.info("voice %s: %s to a median F0 of %.0f Hz, formants x%.2f", persona_id,
                      self.treatment.name, settings.pitch_median_hz, settings.formant_shift)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Everything that changes the sound: part of every cache key."""
         settings = json.dumps(self.settings.model_dump(mode="json"), sort_keys=True)
