@@ -27,7 +27,7 @@ CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
 PERSONAS = ("alice", "aiden")
 REQUIRED_KEYS = {"persona", "trigger", "tags", "text"}
-MAX_TAGS = 3
+MAX_TAGS = 4  # set-end: kind + HR + personal-best + last-set
 MAX_LEN = 140
 MAX_SENTENCES = 2
 MIN_TAG_LINES = 3  # "every tag must appear in several lines" (coverage warning)

@@ -1,0 +1,150 @@
+"""Language checks on a candidate line: the failure classes of a small model, caught.
+
+Each check takes a template (slots unfilled) and returns why it is not English the coach
+may say, or None. They catch what judges heard in generated lines: a word said twice
+("make today today"), a pair repeated ("the next the next"), a sentence without a verb
+("Lovely the pace you."), an exercise name used where it needs a plural ("reps of
+{exercise}"), and word sequences that no line of the corpus ever had (`NgramSupport`).
+"""
+
+import re
+from collections.abc import Iterable
+
+WORD_RE = re.compile(r"\{[a-z_]+\}|[a-z]+(?:'[a-z]+)*|[.!?,:;]")
+SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
+# Verbless fragments are good coaching English ("Heart at {hr}, strain {strain}."), so a
+# verb is required only where a clause begins with its subject ("You the pace smooth.").
+SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
+# "{reps} reps of {exercise}" says "reps of squat": an exercise slot needs a singular use.
+EXERCISE_PLURAL_RE = re.compile(
+    r"\b(of|more|all|those|these|many|few)\s+\{exercise\}|"
+    r"\{exercise\}s\b|\{exercise\}\s+(are|were|have)\b", re.IGNORECASE)
+
+# Subject and verb that do not agree, or two finite verbs in a row ("We've was").
+AGREEMENT_RE = re.compile(
+    r"'(ve|re|m)\s+(is|was|are|were|am|has|have)\b|\b(we|you|they)\s+(is|was|am|has)\b|"
+    r"\bi\s+(is|are|has)\b|\b(he|she)\s+(are|am|were|have)\b", re.IGNORECASE)
+
+# Base forms of the verbs a coach uses; inflected forms are derived by `_inflections`.
+_VERB_BASES = """
+aim add ask coach dig imagine opt sign write attack bank be bear beat become begin believe bend block bounce brace break
+breathe bring build burn call calm carry catch celebrate chase check cheer choose clear climb
+close come commit control cool count cover crack crush cut deal deliver deserve dial dig do
+drain drift drink drive drop earn ease eat empty end enjoy expect explode extend face fall
+feel fight fill find finish fire fix float flow focus follow forget fuel get give go grab grind
+grip grow guard handle hang happen have head hear help hit hold hop hurt hydrate keep kick
+know land last lead lean learn leave let lie lift light lighten like listen live load lock log
+look loosen lose love make manage matter mean meet mind miss move need notch note notice nudge
+open own pace pause pay pick plan plant play power prepare press promise protect prove pull
+push put raise reach read recharge recover redline refuel relax remember repeat reset respect
+rest return ride rise roll row run rush save say see seal send serve set settle shake shape
+show sip sit sleep slip slow smash smile soak soften speak spend sprint squeeze stack stand
+start stay step stop stretch stride switch take talk tell thank think throw tick tighten
+top touch track train treat trust try turn use wait wake walk want warm watch win wind work
+worry wrap
+"""
+_IRREGULAR = """
+am is are was were been being has had did does done went gone got gotten gave given took taken
+made came kept felt found held led left lost meant met paid put read ran said saw seen sent set
+sat slept spent stood stuck thought told threw won wound built brought bought caught chose
+chosen fell fought grew known knew drove driven drank ate eaten hit shook shaken rose woke
+began begun broke broken dug wrote written
+can could will would shall should may might must
+"""
+# Contractions carry their verb: "you're", "let's", "that's", "we'll", "don't".
+_CONTRACTION_RE = re.compile(r"'(re|s|ve|ll|m|d)$|n't$")
+
+
+def _inflections(base: str) -> set[str]:
+    stem = base[:-1] if base.endswith("e") and base not in ("be", "see") else base
+    doubled = base + base[-1] if re.search(r"[^aeiou][aeiou][bdgmnpt]$", base) else base
+    third = base + ("es" if re.search(r"(s|sh|ch|x|z|o)$", base) else "s")
+    if re.search(r"[^aeiou]y$", base):
+        third, past = base[:-1] + "ies", base[:-1] + "ied"
+    else:
+        past = (stem if base.endswith("e") else doubled) + "ed"
+    return {base, third, past, (stem if base.endswith("e") else doubled) + "ing"}
+
+
+VERBS = frozenset(
+    {form for base in _VERB_BASES.split() for form in _inflections(base)}
+    | set(_IRREGULAR.split()))
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall(text.lower())
+
+
+def repeated_words(template: str) -> str | None:
+    """A word said twice in a row ("today today") or a pair twice ("the next the next")."""
+    words = words_of(template)
+    for a, b in zip(words, words[1:], strict=False):
+        if a == b and a[0].isalpha():
+            return f"repeats '{a}'"
+    for i in range(len(words) - 3):
+        if words[i:i + 2] == words[i + 2:i + 4] and words[i][0].isalpha():
+            return f"repeats '{words[i]} {words[i + 1]}'"
+    return None
+
+
+def has_verb(words: Iterable[str]) -> bool:
+    return any(word in VERBS or _CONTRACTION_RE.search(word) for word in words)
+
+
+def verbless_sentence(template: str) -> str | None:
+    """A sentence that opens with a subject ("We", "You") but has no verb."""
+    for sentence in SENTENCE_RE.findall(template):
+        words = [w for w in words_of(sentence) if w[0].isalpha() or w[0] == "{"]
+        if words and words[0] in SUBJECTS and not has_verb(words):
+            return f"no verb in '{sentence.strip()}'"
+    return None
+
+
+def disagreement(template: str) -> str | None:
+    """A subject and verb that do not agree ("we is", "we've was")."""
+    if match := AGREEMENT_RE.search(template):
+        return f"'{match.group(0)}' does not agree"
+    return None
+
+
+def exercise_number(template: str) -> str | None:
+    """An exercise slot where English needs the plural ("reps of {exercise}")."""
+    if match := EXERCISE_PLURAL_RE.search(template):
+        return f"'{match.group(0)}' needs a plural exercise name"
+    return None
+
+
+class NgramSupport:
+    """Word n-grams (slots as words, sentence edges marked) of the corpus, per group.
+
+    A candidate all of whose n-grams occur in lines of its group is made of pieces a
+    person wrote, joined where they overlap by n-1 words: local grammar holds at every
+    seam. A group is (persona, trigger), so pieces of another coach or another moment
+    ("Back off" at the start of a set) are not licensed.
+    """
+
+    def __init__(self, n: int = 4) -> None:
+        self.n = n
+        self._grams: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+
+    def grams(self, template: str) -> list[tuple[str, ...]]:
+        padded = ["<s>", *words_of(template), "</s>"]
+        if len(padded) <= self.n:
+            return [tuple(padded)]
+        return [tuple(padded[i:i + self.n]) for i in range(len(padded) - self.n + 1)]
+
+    def add(self, group: tuple[str, str], template: str) -> None:
+        self._grams.setdefault(group, set()).update(self.grams(template))
+
+    def unsupported(self, group: tuple[str, str], template: str) -> str | None:
+        known = self._grams.get(group, set())
+        for gram in self.grams(template):
+            if gram not in known:
+                return f"unseen words '{' '.join(gram)}'"
+        return None
+
+
+def language_problem(template: str) -> str | None:
+    """The first failure of the corpus-independent checks, or None."""
+    return (repeated_words(template) or verbless_sentence(template) or disagreement(template)
+            or exercise_number(template))
