@@ -70,6 +70,9 @@ def test_feedback_then_status(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["feedback", "x", "--rating", "0"], "rating"),
         (["feedback", "missing-id", "--rating", "3"], "not found"),
+        (["line", "--trigger", "set-end", "--context", '{"weight": true, "reps": 8}'],
+         "weight"),
+        (["line", "--trigger", "set-end", "--context", '{"reps": "8"}'], "reps"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],

@@ -10,8 +10,17 @@ from edgecoach.bench.model import random_context
 from edgecoach.catalog import load_catalog
 from edgecoach.coach import LineGenerator, SamplingSettings, situation_tags
 from edgecoach.coach.checks import DIGITS_RE, normalized, text_problem
+from edgecoach.coach.generator import LAST_RESORT
+from edgecoach.coach.language import repeated_words
 from edgecoach.coach.slots import slot_values
-from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS, VoiceResponse, WorkoutContext
+from edgecoach.coach.style import StyleFeatures
+from edgecoach.contract import (
+    PERSONA_IDS,
+    TRIGGER_IDS,
+    Personality,
+    VoiceResponse,
+    WorkoutContext,
+)
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
 CATALOG = load_catalog(CONFIG_DIR)
@@ -21,7 +30,7 @@ SQUAT = WorkoutContext(exercise="squat", reps=5, weight=100, heart_rate=150, set
 
 @pytest.fixture(scope="module")
 def generator() -> LineGenerator:
-    return LineGenerator.load(MODELS_DIR)
+    return LineGenerator.load(MODELS_DIR, personas=CATALOG.personas)
 
 
 def assert_grounded(text: str, context: WorkoutContext, trigger: str) -> None:
@@ -122,3 +131,60 @@ def test_fallback_is_a_fitting_corpus_line(generator) -> None:
     again = never.generate("aiden", CATALOG.trigger("set-end"), context, tags, seed=3,
                            recent=[line.text])
     assert again.text != line.text
+
+
+def regression_lines(generator, count: int = 200):
+    rng = random.Random(2026)
+    for i in range(count):
+        persona = PERSONA_IDS[i % 2]
+        trigger = TRIGGER_IDS[(i // 2) % len(TRIGGER_IDS)]
+        context = random_context(trigger, rng)
+        tags = situation_tags(trigger, context) or (
+            ["first-run"] if trigger == "onboarding" else [])
+        line = generator.generate(persona, CATALOG.trigger(trigger), context, tags,
+                                  seed=rng.getrandbits(63), recent=[])
+        yield persona, trigger, tags, line
+
+
+def test_two_hundred_fixed_lines_are_clean_and_agree_with_their_situation(generator) -> None:
+    """No word or word pair said twice in a row, no advice against the tags, no claim
+    (heart rate, strain, sleep, record, last set) the context does not support."""
+    fallbacks = 0
+    for _, trigger, tags, line in regression_lines(generator):
+        fallbacks += line.fallback
+        assert repeated_words(line.text) is None, line.text
+        assert generator.situation.problem(trigger, line.text, tags) is None, (tags, line.text)
+        assert not line.fallback or line.rejected
+    assert fallbacks <= 6  # <= 3 %
+
+
+def test_personality_values_steer_the_choice(generator) -> None:
+    """Zeroing aiden's values moves his lines away from orders and exclamations."""
+    aiden = CATALOG.persona("aiden")
+    flat = aiden.model_copy(update={"personality": Personality(
+        enthusiasm=0.0, supportiveness=0.0, directness=0.0)})
+    steered = LineGenerator(generator.model, generator.bank, personas={"aiden": aiden})
+    flattened = LineGenerator(generator.model, generator.bank, personas={"aiden": flat})
+
+    def style(g: LineGenerator) -> float:
+        total = 0.0
+        for seed in range(40):
+            context = random_context("set-end", random.Random(seed))
+            tags = situation_tags("set-end", context)
+            text = g.generate("aiden", CATALOG.trigger("set-end"), context, tags, seed=seed,
+                              recent=[]).text
+            features = StyleFeatures.of(text)
+            total += features.imperative + features.exclamation
+        return total
+
+    assert style(steered) > style(flattened)
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_a_set_end_without_set_number_or_rest_gets_a_model_line(generator, seed) -> None:
+    context = WorkoutContext(exercise="squat", reps=8)
+    tags = situation_tags("set-end", context)
+    line = generator.generate("alice", CATALOG.trigger("set-end"), context, tags, seed=seed,
+                              recent=[])
+    assert not line.fallback, line.rejected
+    assert line.text not in LAST_RESORT.values()

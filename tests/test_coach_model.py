@@ -15,6 +15,7 @@ from tokenizers.pre_tokenizers import Whitespace
 
 from edgecoach.catalog import load_catalog
 from edgecoach.coach import LineGenerator
+from edgecoach.coach.alternative import prompt_for
 from edgecoach.contract import WorkoutContext
 from edgecoach.errors import ModelError
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR, file_sha256
@@ -120,3 +121,14 @@ def test_alternative_missing_tokenizer(tmp_path: Path) -> None:
     (alternative / "tokenizer.json").unlink()
     with pytest.raises(ModelError, match=r"tokenizer\.json: alternative model file missing"):
         LineGenerator.load(MODELS_DIR, alternative=alternative)
+
+
+def test_alternative_prompt_carries_the_persona_style_and_the_trigger_template() -> None:
+    trigger = CATALOG.trigger("set-end")
+    aiden = CATALOG.persona("aiden")
+    values = {"exercise": "squat", "reps": "8", "weight": "100", "set": "2"}
+    prompt = prompt_for("aiden", trigger, values, aiden)
+    assert aiden.communication_style in prompt and aiden.training_prompts[0] in prompt
+    assert "squat" in prompt and prompt.endswith("\nCoach:")
+    other = trigger.model_copy(update={"prompt_template": "Say something about {exercise}."})
+    assert prompt_for("aiden", other, values, aiden) != prompt

@@ -36,7 +36,15 @@ from edgecoach.coach.model import (
 )
 from edgecoach.coach.vocabulary import PAD, Vocabulary
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR, file_sha256
-from training.data import batches, controls_of, corpus_hash, examples, read_corpus, split
+from training.data import (
+    CORPUS_DIR,
+    batches,
+    controls_of,
+    corpus_hash,
+    examples,
+    read_corpus,
+    split,
+)
 from training.net import CoachNet, StepNet
 
 log = logging.getLogger("training")
@@ -125,21 +133,26 @@ def validity(model_dir: Path, model_file: str, bank: LineBank, count: int) -> di
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "coach")
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR,
+                        help="folder of <persona>.jsonl files")
     parser.add_argument("--epochs", type=int, default=TrainSettings.epochs)
     parser.add_argument("--eval-lines", type=int, default=TrainSettings.eval_lines)
+    parser.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
+    parser.add_argument("--learning-rate", type=float, default=TrainSettings.learning_rate)
     parser.add_argument("--threads", type=int, default=TrainSettings.threads,
                         help="torch threads (1 is faster when other work shares the CPU)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = TrainSettings(epochs=args.epochs, eval_lines=args.eval_lines,
-                             threads=args.threads)
+                             threads=args.threads, batch_size=args.batch_size,
+                             learning_rate=args.learning_rate)
     started = time.monotonic()
     random.seed(settings.seed)
     np.random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
 
-    rows = read_corpus()
+    rows = read_corpus(args.corpus)
     vocabulary = Vocabulary.build((row["text"] for row in rows), controls_of(rows))
     train_rows, val_rows = split(rows, settings.held_out, settings.seed)
     pad = vocabulary.id(PAD)
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("validity float %.1f%% int8 %.1f%%", floats["validityPercent"],
                  int8["validityPercent"])
         shipped = (MODEL_FILE, VOCAB_FILE, LINES_FILE)
-        corpus = corpus_hash()
+        corpus = corpus_hash(args.corpus)
         manifest = {
             "modelVersion": f"coach-gru{settings.hidden}x{settings.layers}-{corpus[:8]}",
             "architecture": {"kind": "word-level GRU decoder, one ONNX step per token",

@@ -54,7 +54,8 @@ def build_parts(settings: Settings, store: Store | None = None,
 
     catalog = load_catalog(settings.config_dir)
     store = store or Store.open(settings.database_path)
-    generator = LineGenerator.load(settings.models_dir, settings.coach.alternative_model)
+    generator = LineGenerator.load(settings.models_dir, settings.coach.alternative_model,
+                                   personas=catalog.personas)
     voice = VoiceService.load(catalog.personas, store.database, settings.cache,
                               settings.models_dir)
     policy = CoachPolicy(catalog, store.limits, settings.athlete, strain=settings.strain,

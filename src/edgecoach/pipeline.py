@@ -46,6 +46,7 @@ TIME_CRITICAL_TRIGGERS = frozenset({"set-start", "hr-zone"})
 EARCON_AFTER_MS = 300.0
 LATE_LINE_MS = 1500.0
 SPECULATION_SETTLE_S = 0.25  # after a plan, before its first lines are synthesized
+RECENT_LINES = 50  # a user never hears one of their last RECENT_LINES lines again
 
 
 @dataclass
@@ -171,7 +172,7 @@ class CoachingPipeline:
         return self.parts.generator.generate(
             persona, self.parts.catalog.trigger(event.trigger_id), event.context, tags,
             seed=content_seed(event.user_id, event.trigger_id, event.context),
-            recent=self.parts.store.responses.recent_texts(event.user_id, 20),
+            recent=self.parts.store.responses.recent_texts(event.user_id, RECENT_LINES),
         )
 
     def _open(self, persona: str, text: str, event: WorkoutEvent,

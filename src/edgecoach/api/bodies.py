@@ -11,26 +11,16 @@ from typing import TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel
+
+from edgecoach.contract.base import strict_problems
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _integral_float(problem: ErrorDetails) -> bool:
-    value = problem.get("input")
-    return problem["type"] == "int_type" and isinstance(value, float) and value.is_integer()
-
-
 async def strict_body(request: Request, validated: Model) -> Model:
     """`validated` if the raw body also passes strict validation; 422 naming the field if not."""
-    try:
-        type(validated).model_validate_json(await request.body(), strict=True)
-    except ValidationError as error:
-        problems = error.errors(include_url=False)
-        if not all(_integral_float(problem) for problem in problems):
-            raise RequestValidationError([
-                {**problem, "loc": ("body", *problem["loc"])}
-                for problem in problems if not _integral_float(problem)
-            ]) from None
+    if problems := strict_problems(type(validated), await request.body()):
+        raise RequestValidationError([
+            {**problem, "loc": ("body", *problem["loc"])} for problem in problems])
     return validated

@@ -1,1 +1,4 @@
-"""Benchmarks that print figures: `python -m edgecoach.bench NAME` (voice, model, e2e, outbox)."""
+"""Benchmarks that print figures: `python -m edgecoach.bench NAME`.
+
+NAME: voice, model, judge (blind judging of lines), e2e, outbox.
+"""

@@ -30,7 +30,7 @@ from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 STRENGTH = ("squat", "bench press", "deadlift", "overhead press", "romanian deadlift", "row")
 BODYWEIGHT = ("push-up", "pull-up", "lunge", "dip", "burpee")
 CARDIO = ("run", "ride", "row erg", "interval")
-RECENT = 20
+RECENT = 50
 
 
 def random_context(trigger_id: str, rng: random.Random) -> WorkoutContext:
@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    generator = LineGenerator.load(args.models_dir)
     catalog = load_catalog(CONFIG_DIR)
+    generator = LineGenerator.load(args.models_dir, personas=catalog.personas)
     warm_up = WorkoutContext(exercise="squat", reps=5, set_number=1, rest_seconds=60)
     generator.generate("alice", catalog.trigger("set-end"), warm_up, ["bodyweight", "no-hr"],
                        seed=0, recent=[])  # the first run of a session is slower

@@ -8,7 +8,8 @@ from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
 from edgecoach.cli.common import print_json, settings
 from edgecoach.coach import LineGenerator, situation_tags
-from edgecoach.contract import WorkoutContext, parse
+from edgecoach.contract import WorkoutContext
+from edgecoach.contract.base import parse_strict
 from edgecoach.contract.vocabulary import PERSONA_IDS, TRIGGER_IDS
 from edgecoach.errors import ValidationFailed
 
@@ -27,9 +28,10 @@ def line(
     if persona not in PERSONA_IDS:
         raise ValidationFailed("persona", f"must be one of {', '.join(PERSONA_IDS)}")
     config = settings()
-    workout = parse(WorkoutContext, context)
+    workout = parse_strict(WorkoutContext, context)
     catalog = load_catalog(config.config_dir)
-    generator = LineGenerator.load(config.models_dir, config.coach.alternative_model)
+    generator = LineGenerator.load(config.models_dir, config.coach.alternative_model,
+                                   personas=catalog.personas)
     tags = situation_tags(trigger, workout, config.athlete, config.strain)
     generated = generator.generate(persona, catalog.trigger(trigger), workout, tags, seed=seed,
                                    recent=[])

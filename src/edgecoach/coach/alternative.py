@@ -17,7 +17,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from edgecoach.coach.model import file_sha256, open_session
-from edgecoach.contract import Trigger
+from edgecoach.contract import Persona, Trigger
 from edgecoach.errors import ModelError
 
 MODEL_NAME = "model.onnx"
@@ -26,12 +26,20 @@ EOS_CANDIDATES = ("</s>", "<|endoftext|>", "<eos>", "<|end|>")
 PROMPT_SLOT_RE = re.compile(r"\{([a-z_]+)\}")
 
 
-def prompt_for(persona: str, trigger: Trigger, values: Mapping[str, str]) -> str:
-    """'Coach aiden. <promptTemplate filled>\nCoach:'; unknown values read 'unknown'."""
+def prompt_for(persona: str, trigger: Trigger, values: Mapping[str, str],
+               profile: Persona | None = None) -> str:
+    """'Coach aiden (<style>). <training prompts> <promptTemplate filled>\nCoach:'.
+
+    Unknown values read 'unknown'; without a profile the style and prompts are left out.
+    """
     filled = PROMPT_SLOT_RE.sub(
         lambda match: persona if match.group(1) == "persona"
         else values.get(match.group(1), "unknown"), trigger.prompt_template)
-    return f"Coach {persona}. {filled}\nCoach:"
+    if profile is None:
+        return f"Coach {persona}. {filled}\nCoach:"
+    guidance = " ".join(profile.training_prompts)
+    return (f"Coach {persona} ({profile.communication_style}). {guidance} {filled}"
+            .replace("  ", " ") + "\nCoach:")
 
 
 @dataclass

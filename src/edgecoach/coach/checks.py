@@ -23,6 +23,22 @@ CLAIMS: dict[str, re.Pattern[str]] = {
     "last-set": re.compile(r"\b(last|final) (set|lap|interval|round)\b", re.IGNORECASE),
     "first-set": re.compile(r"\bfirst (set|lap|interval|round)\b", re.IGNORECASE),
 }
+# Talk of a measurement the context does not have ("heart steady" with no heart rate).
+MENTIONS: dict[str, re.Pattern[str]] = {
+    "hr": re.compile(r"\b(heart|pulse|beats|bpm)\b", re.IGNORECASE),
+    "strain": re.compile(r"\bstrain\b", re.IGNORECASE),
+    "sleep": re.compile(r"\b(sleep|slept)\b", re.IGNORECASE),
+}
+# Words of one kind of exercise said in a set of another ("lap" in a squat set).
+KIND_WORDS: dict[str, re.Pattern[str]] = {
+    "cardio": re.compile(r"\b(reps?|kilos|bar|weight)\b", re.IGNORECASE),
+    "strength": re.compile(r"\b(laps?|stride|miles?)\b", re.IGNORECASE),
+    "bodyweight": re.compile(r"\b(laps?|stride|miles?|kilos|bar)\b", re.IGNORECASE),
+}
+# "No heart data" may be said when there is none.
+NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't\b",
+                         re.IGNORECASE)
+SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
 _STRIP = str.maketrans("", "", string.punctuation)
 
 
@@ -45,6 +61,15 @@ def template_problem(template: str, values: Mapping[str, str], tags: Collection[
     for tag, pattern in CLAIMS.items():
         if tag not in tags and pattern.search(template):
             return f"claims {tag} without the tag"
+    for slot, pattern in MENTIONS.items():
+        if slot in values:
+            continue
+        for sentence in SENTENCE_RE.findall(template):
+            if (match := pattern.search(sentence)) and not NEGATION_RE.search(sentence):
+                return f"says '{match.group(0)}' with no {slot} known"
+    for kind, pattern in KIND_WORDS.items():
+        if kind in tags and (match := pattern.search(template)):
+            return f"says '{match.group(0)}' in a {kind} set"
     return None
 
 

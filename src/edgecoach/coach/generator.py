@@ -6,7 +6,7 @@ loaded generator serves every call; onnxruntime sessions are safe to share.
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,18 +14,29 @@ import numpy as np
 
 from edgecoach.coach.alternative import CausalLM, prompt_for
 from edgecoach.coach.checks import checked, normalized, text_problem, ungrounded_numbers
+from edgecoach.coach.language import NgramSupport, language_problem
 from edgecoach.coach.lines import LineBank
 from edgecoach.coach.model import LINES_FILE, CoachModel
-from edgecoach.coach.sampling import SamplingSettings, sample_batch
+from edgecoach.coach.sampling import Constraint, SamplingSettings, sample_batch
+from edgecoach.coach.situation import SituationCheck
 from edgecoach.coach.slots import slot_values, slots_in, spoken
+from edgecoach.coach.style import STYLE_WEIGHT, style_score
 from edgecoach.coach.toast import toast_message
 from edgecoach.coach.vocabulary import control_tokens, split_tokens
-from edgecoach.contract import ResponseMetadata, Trigger, WorkoutContext
+from edgecoach.contract import Persona, ResponseMetadata, Trigger, WorkoutContext
 
 log = logging.getLogger(__name__)
 
 COACH_DIR = "coach"
 SEED_MASK = (1 << 64) - 1
+RANKED = 4  # candidates that pass before the best of them is taken
+KINDS = ("strength", "bodyweight", "cardio")
+
+
+def support_group(persona: str, trigger: str, tags: Collection[str]) -> tuple[str, str]:
+    """Lines whose n-grams a candidate may join: same coach, moment and kind of exercise."""
+    kind = next((tag for tag in KINDS if tag in tags), "")
+    return persona, f"{trigger}/{kind}" if kind else trigger
 # Said only if neither the model nor the corpus has a line this context can fill.
 LAST_RESORT = {"alice": "Lovely work, keep going.", "aiden": "Good. Keep moving."}
 
@@ -43,19 +54,31 @@ class GeneratedLine:
 
 
 class LineGenerator:
-    """Built-in ONNX model (default) or an alternative causal LM, with the corpus fallback."""
+    """Built-in ONNX model (default) or an alternative causal LM, with the corpus fallback.
+
+    `personas` (the catalog's) give each persona's personality values and style, which
+    rank the built-in model's candidates and shape the alternative model's prompt.
+    """
 
     def __init__(self, model: CoachModel, bank: LineBank,
                  sampling: SamplingSettings | None = None,
-                 alternative: CausalLM | None = None) -> None:
+                 alternative: CausalLM | None = None,
+                 personas: Mapping[str, Persona] | None = None) -> None:
         self.model = model
         self.bank = bank
         self.sampling = sampling or SamplingSettings()
         self.alternative = alternative
+        self.personas = dict(personas or {})
+        self.support = NgramSupport()
+        for line in bank.lines:
+            self.support.add(support_group(line.persona, line.trigger, line.tags), line.text)
+        self.situation = SituationCheck(bank.lines)
+        self._allowed_ids: dict[tuple[str, str], dict[tuple[int, ...], np.ndarray]] = {}
 
     @classmethod
     def load(cls, models_dir: Path, alternative: Path | None = None,
-             sampling: SamplingSettings | None = None) -> "LineGenerator":
+             sampling: SamplingSettings | None = None,
+             personas: Mapping[str, Persona] | None = None) -> "LineGenerator":
         """Load models_dir/coach/ (hashes checked); ModelError names a missing or bad file.
 
         `alternative` is a directory with model.onnx and tokenizer.json of a causal LM
@@ -64,7 +87,8 @@ class LineGenerator:
         model_dir = models_dir / COACH_DIR
         model = CoachModel.load(model_dir)
         bank = LineBank.load(model_dir / LINES_FILE)
-        return cls(model, bank, sampling, CausalLM.load(alternative) if alternative else None)
+        return cls(model, bank, sampling, CausalLM.load(alternative) if alternative else None,
+                   personas)
 
     @property
     def model_version(self) -> str:
@@ -104,22 +128,66 @@ class LineGenerator:
         vocabulary = self.model.vocabulary
         prefix = vocabulary.encode(control_tokens(persona, trigger.id, used))
         rejected: list[str] = []
+        personality = self._personality(persona)
+        group = support_group(persona, trigger.id, tags)
         for _ in range(self.sampling.rounds):
-            for ids in sample_batch(self.model, prefix, self.sampling, rng):
-                if ids is None:
+            passed: list[tuple[float, str, int]] = []
+            for sample in sample_batch(self.model, prefix, self.sampling, rng,
+                                       self._constraint(group)):
+                if sample is None:
                     rejected.append("no end of line")
                     continue
-                text, problem = checked(vocabulary.decode(ids), values, tags,
-                                        trigger.max_response_length, recent)
-                if text is not None:
-                    return text, used, rejected, len(prefix), len(ids) + 1
-                rejected.append(problem or "")
+                ids, fluency = sample
+                text, problem = self._checked(group, trigger, vocabulary.decode(ids), values,
+                                              tags, recent)
+                if text is None:
+                    rejected.append(problem or "")
+                    continue
+                score = fluency + STYLE_WEIGHT * style_score(text, personality)
+                passed.append((score, text, len(ids) + 1))
+                if len(passed) == RANKED:
+                    break  # closing the batch stops its decoding
+            if passed:
+                _, text, tokens_out = max(passed)
+                return text, used, rejected, len(prefix), tokens_out
         return None, used, rejected, len(prefix), 0
+
+    def _constraint(self, group: tuple[str, str]) -> Constraint:
+        """Next-token ids the corpus n-grams of the group allow, cached by context."""
+        cache = self._allowed_ids.setdefault(group, {})
+        vocabulary = self.model.vocabulary
+        width = self.support.n - 1
+
+        def allowed(ids: list[int]) -> np.ndarray:
+            key = tuple(ids[-width:])
+            if key not in cache:
+                tokens = [vocabulary.tokens[i] for i in key]
+                cache[key] = np.array(sorted(
+                    vocabulary.id(token) for token in self.support.allowed(group, tokens)
+                    if vocabulary.has(token)), dtype=np.int64)
+            return cache[key]
+
+        return allowed
+
+    def _checked(self, group: tuple[str, str], trigger: Trigger, template: str,
+                 values: dict[str, str], tags: Sequence[str],
+                 recent: set[str]) -> tuple[str | None, str | None]:
+        """(filled line, None), or (None, why not): language, direction, then the facts."""
+        problem = (language_problem(template)
+                   or self.support.unsupported(group, template)
+                   or self.situation.problem(trigger.id, template, tags))
+        if problem:
+            return None, problem
+        return checked(template, values, tags, trigger.max_response_length, recent)
+
+    def _personality(self, persona: str) -> dict[str, float]:
+        known = self.personas.get(persona)
+        return known.personality.model_dump() if known else {}
 
     def _from_alternative(self, persona: str, trigger: Trigger, values: dict[str, str],
                           recent: set[str], rng: np.random.Generator):
         assert self.alternative is not None
-        prompt = prompt_for(persona, trigger, values)
+        prompt = prompt_for(persona, trigger, values, self.personas.get(persona))
         rejected: list[str] = []
         tokens_in = 0
         for _ in range(self.sampling.rounds * 2):

@@ -8,7 +8,9 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
 WORD_RE = re.compile(r"\{[a-z_]+\}|[a-z]+(?:'[a-z]+)*|[.!?,:;]")
 SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
@@ -27,7 +29,7 @@ AGREEMENT_RE = re.compile(
 
 # Base forms of the verbs a coach uses; inflected forms are derived by `_inflections`.
 _VERB_BASES = """
-aim add ask coach dig imagine opt sign write attack bank be bear beat become begin believe bend block bounce brace break
+aim add ask attack bank be bear beat become begin believe bend block bounce brace break
 breathe bring build burn call calm carry catch celebrate chase check cheer choose clear climb
 close come commit control cool count cover crack crush cut deal deliver deserve dial dig do
 drain drift drink drive drop earn ease eat empty end enjoy expect explode extend face fall
@@ -41,14 +43,14 @@ rest return ride rise roll row run rush save say see seal send serve set settle 
 show sip sit sleep slip slow smash smile soak soften speak spend sprint squeeze stack stand
 start stay step stop stretch stride switch take talk tell thank think throw tick tighten
 top touch track train treat trust try turn use wait wake walk want warm watch win wind work
-worry wrap
+worry wrap coach dig imagine opt sign write haul drag
 """
 _IRREGULAR = """
 am is are was were been being has had did does done went gone got gotten gave given took taken
 made came kept felt found held led left lost meant met paid put read ran said saw seen sent set
 sat slept spent stood stuck thought told threw won wound built brought bought caught chose
 chosen fell fought grew known knew drove driven drank ate eaten hit shook shaken rose woke
-began begun broke broken dug wrote written
+began begun broke broken dug wrote written controlled controlling
 can could will would shall should may might must
 """
 # Contractions carry their verb: "you're", "let's", "that's", "we'll", "don't".
@@ -82,7 +84,8 @@ def repeated_words(template: str) -> str | None:
         if a == b and a[0].isalpha():
             return f"repeats '{a}'"
     for i in range(len(words) - 3):
-        if words[i:i + 2] == words[i + 2:i + 4] and words[i][0].isalpha():
+        pair = words[i:i + 2]
+        if pair == words[i + 2:i + 4] and all(w[0].isalpha() or w[0] == "{" for w in pair):
             return f"repeats '{words[i]} {words[i + 1]}'"
     return None
 
@@ -115,32 +118,40 @@ def exercise_number(template: str) -> str | None:
 
 
 class NgramSupport:
-    """Word n-grams (slots as words, sentence edges marked) of the corpus, per group.
+    """Which token may follow the last n-1 tokens, in the corpus lines of a group.
 
-    A candidate all of whose n-grams occur in lines of its group is made of pieces a
-    person wrote, joined where they overlap by n-1 words: local grammar holds at every
+    Tokens are the model's own (`split_tokens`: words with their leading space, case
+    kept). A line all of whose n-grams occur in lines of its group is made of pieces a
+    person wrote, joined where they overlap by n-1 tokens: local grammar holds at every
     seam. A group is (persona, trigger), so pieces of another coach or another moment
-    ("Back off" at the start of a set) are not licensed.
+    ("Back off" at the start of a set) are not licensed. The generator decodes under
+    this constraint (`allowed`), and checks any other text with `unsupported`.
     """
 
     def __init__(self, n: int = 4) -> None:
         self.n = n
-        self._grams: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        self._next: dict[tuple[str, str], dict[tuple[str, ...], set[str]]] = {}
 
-    def grams(self, template: str) -> list[tuple[str, ...]]:
-        padded = ["<s>", *words_of(template), "</s>"]
-        if len(padded) <= self.n:
-            return [tuple(padded)]
-        return [tuple(padded[i:i + self.n]) for i in range(len(padded) - self.n + 1)]
+    def _padded(self, text: str) -> list[str]:
+        return [BOS] * (self.n - 1) + split_tokens(text) + [EOS]
 
-    def add(self, group: tuple[str, str], template: str) -> None:
-        self._grams.setdefault(group, set()).update(self.grams(template))
+    def add(self, group: tuple[str, str], text: str) -> None:
+        table = self._next.setdefault(group, {})
+        padded = self._padded(text)
+        for i in range(len(padded) - self.n + 1):
+            table.setdefault(tuple(padded[i:i + self.n - 1]), set()).add(padded[i + self.n - 1])
 
-    def unsupported(self, group: tuple[str, str], template: str) -> str | None:
-        known = self._grams.get(group, set())
-        for gram in self.grams(template):
-            if gram not in known:
-                return f"unseen words '{' '.join(gram)}'"
+    def allowed(self, group: tuple[str, str], tokens: Sequence[str]) -> set[str]:
+        """The tokens (EOS included) the group's lines have after these line tokens."""
+        context = ([BOS] * (self.n - 1) + list(tokens))[-(self.n - 1):]
+        return self._next.get(group, {}).get(tuple(context), set())
+
+    def unsupported(self, group: tuple[str, str], text: str) -> str | None:
+        tokens = split_tokens(text) + [EOS]
+        for i, token in enumerate(tokens):
+            if token not in self.allowed(group, tokens[:i]):
+                seen = "".join(tokens[max(0, i - self.n + 1):i + 1])
+                return f"unseen words '{seen.strip()}'"
         return None
 
 

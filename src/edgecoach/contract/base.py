@@ -4,6 +4,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from edgecoach.errors import ValidationFailed
 
@@ -37,3 +38,28 @@ def parse(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except ValidationError as error:
         raise describe_validation_error(error) from None
+
+
+def integral_float(problem: ErrorDetails) -> bool:
+    """JSON Schema's one coercion, kept in strict mode: an integer may be written `8.0`."""
+    value = problem.get("input")
+    return problem["type"] == "int_type" and isinstance(value, float) and value.is_integer()
+
+
+def strict_problems(model: type[BaseModel], text: str | bytes) -> list[ErrorDetails]:
+    """What strict validation of JSON text finds (`"weight": true`, `"reps": "8"`), if any."""
+    try:
+        model.model_validate_json(text, strict=True)
+    except ValidationError as error:
+        return [p for p in error.errors(include_url=False) if not integral_float(p)]
+    return []
+
+
+def parse_strict(model: type[Model], text: str) -> Model:
+    """JSON text taken as the schema states it, as the API takes a body; names the field."""
+    parsed = parse(model, text)
+    if problems := strict_problems(model, text):
+        first = problems[0]
+        raise ValidationFailed(".".join(str(part) for part in first["loc"]) or "(input)",
+                               first["msg"])
+    return parsed

@@ -89,7 +89,7 @@ class Responses:
                 "order by createdAt desc limit ?", [user_id, limit])
             return [response_from_row(row) for row in rows]
 
-    def recent_texts(self, user_id: str, limit: int = 20) -> list[str]:
+    def recent_texts(self, user_id: str, limit: int = 50) -> list[str]:
         with self.database.reading() as db:
             return [row[0] for row in db.execute(
                 "select textContent from voice_responses where userId = ? and deletedAt is null "

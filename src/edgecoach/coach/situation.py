@@ -1,0 +1,99 @@
+"""Does a candidate's advice point the way the situation does? A classifier from the corpus.
+
+The corpus lines are labelled by their tags, so a naive Bayes model over their words
+learns what "heart rate high" advice sounds like ("bring it down", "take the full rest")
+and what "below the zone" advice sounds like ("pick it up"). A candidate that the model
+reads, with confidence, as advice for the opposite direction of the real situation is
+rejected: "we're aiming higher" above the zone, "Back off" with an easy heart rate.
+"""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable
+
+from edgecoach.coach.lines import CorpusLine
+
+# Each direction question: tags that point one way, tags that point the other.
+DIRECTIONS: dict[str, dict[str, frozenset[str]]] = {
+    "heart rate": {"low": frozenset({"hr-easy", "hr-steady"}),
+                   "high": frozenset({"hr-hard", "hr-max"})},
+    "zone": {"above": frozenset({"above-zone"}), "below": frozenset({"below-zone"})},
+    "strain": {"low": frozenset({"strain-low", "strain-mid"}),
+               "high": frozenset({"strain-high", "strain-peak"})},
+    "sleep": {"short": frozenset({"short-sleep"}), "good": frozenset({"good-sleep"})},
+}
+NEUTRAL = "neutral"
+CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a candidate
+TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|[!?]")
+
+
+def features(text: str) -> list[str]:
+    """Word unigrams and bigrams; slots stay tokens ("{hr}"), numbers become one token."""
+    tokens = ["<n>" if token[0].isdigit() else token for token in TOKEN_RE.findall(text.lower())]
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+class NaiveBayes:
+    """Multinomial naive Bayes with add-one smoothing over `features`."""
+
+    def __init__(self, labelled: Iterable[tuple[str, str]]) -> None:
+        self.counts: dict[str, Counter[str]] = {}
+        self.priors: Counter[str] = Counter()
+        for label, text in labelled:
+            self.priors[label] += 1
+            self.counts.setdefault(label, Counter()).update(features(text))
+        self.vocabulary = set().union(*self.counts.values()) if self.counts else set()
+        self._totals = {label: sum(c.values()) + len(self.vocabulary)
+                        for label, c in self.counts.items()}
+
+    def log_scores(self, text: str) -> dict[str, float]:
+        total = sum(self.priors.values())
+        known = [f for f in features(text) if f in self.vocabulary]
+        return {label: math.log(self.priors[label] / total) + sum(
+            math.log((counts[f] + 1) / self._totals[label]) for f in known)
+            for label, counts in self.counts.items()}
+
+    def posterior(self, text: str) -> dict[str, float]:
+        scores = self.log_scores(text)
+        top = max(scores.values())
+        weights = {label: math.exp(score - top) for label, score in scores.items()}
+        norm = sum(weights.values())
+        return {label: weight / norm for label, weight in weights.items()}
+
+    def predict(self, text: str) -> str:
+        scores = self.log_scores(text)
+        return max(scores, key=scores.__getitem__)
+
+
+def direction_of(question: str, tags: Collection[str]) -> str | None:
+    for direction, members in DIRECTIONS[question].items():
+        if members & set(tags):
+            return direction
+    return None
+
+
+class SituationCheck:
+    """One classifier per (trigger, direction question) that the corpus has both ways of."""
+
+    def __init__(self, lines: Iterable[CorpusLine]) -> None:
+        by_question: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for line in lines:
+            for question in DIRECTIONS:
+                label = direction_of(question, line.tags) or NEUTRAL
+                by_question.setdefault((line.trigger, question), []).append((label, line.text))
+        self._models = {key: NaiveBayes(labelled) for key, labelled in by_question.items()
+                        if len({label for label, _ in labelled} - {NEUTRAL}) == 2}
+
+    def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
+        """Why the template's advice contradicts the situation, or None."""
+        for question in DIRECTIONS:
+            model = self._models.get((trigger, question))
+            actual = direction_of(question, tags)
+            if model is None or actual is None:
+                continue
+            posterior = model.posterior(template)
+            heard = max(posterior, key=posterior.__getitem__)
+            if heard not in (actual, NEUTRAL) and posterior[heard] >= CONFIDENCE:
+                return f"sounds like {question} {heard}, situation is {actual}"
+        return None

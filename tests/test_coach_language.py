@@ -1,0 +1,108 @@
+"""The generator's language checks: each broken class of line rejected, a correct one kept."""
+
+import pytest
+
+from edgecoach.coach.language import (
+    NgramSupport,
+    disagreement,
+    exercise_number,
+    language_problem,
+    repeated_words,
+    verbless_sentence,
+)
+from edgecoach.coach.lines import CorpusLine, LineBank
+from edgecoach.coach.situation import SituationCheck
+from edgecoach.coach.style import StyleFeatures, style_score
+from edgecoach.paths import MODELS_DIR
+
+BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
+
+
+@pytest.mark.parametrize(("broken", "check"), [
+    ("Let's make today today count.", repeated_words),
+    ("See you the next next time.", repeated_words),
+    ("Take the next the next set slow.", repeated_words),
+    ("We nice and easy on this one.", verbless_sentence),
+    ("You the pace smooth, lovely.", None),  # "pace" is a verb: left to the n-gram check
+    ("We've was strain {strain}.", disagreement),
+    ("We is ready for set {set}.", disagreement),
+    ("{reps} reps of {exercise}, lovely.", exercise_number),
+    ("Last set of {exercise} done.", exercise_number),
+    ("More {exercise} today!", exercise_number),
+])
+def test_a_broken_line_is_rejected(broken, check) -> None:
+    if check is None:
+        assert language_problem(broken) is None
+        return
+    assert check(broken) is not None
+    assert language_problem(broken) is not None
+
+
+@pytest.mark.parametrize("good", [
+    "Lovely work, {reps} {exercise} reps at {weight} kilos.",
+    "Heart at {hr}, strain {strain}. Ease off now.",
+    "Go. Go. Go!",
+    "You've had a proper rest, so settle in.",
+    "Lap {set} of your {exercise} is done. Breathe.",
+    "That was the last {exercise} set, well done.",
+])
+def test_a_correct_line_is_kept(good) -> None:
+    assert language_problem(good) is None
+
+
+def test_the_shipped_corpus_passes_its_own_language_checks() -> None:
+    failing = [line.text for line in BANK.lines if language_problem(line.text)]
+    assert not failing, failing[:5]
+
+
+def test_ngram_support_licenses_only_what_the_group_has_seen() -> None:
+    support = NgramSupport(n=3)
+    support.add(("aiden", "set-end"), "Good set. Rest {rest} seconds.")
+    support.add(("aiden", "set-end"), "Strong set. Breathe and rest {rest} seconds.")
+    assert support.unsupported(("aiden", "set-end"), "Good set. Breathe and rest {rest} seconds.") \
+        is None  # a new line joined where the two overlap
+    assert support.unsupported(("aiden", "set-end"), "Rest set good.") is not None
+    assert support.unsupported(("alice", "set-end"), "Good set. Rest {rest} seconds.") is not None
+
+
+def line(trigger: str, tags: set[str], text: str) -> CorpusLine:
+    return CorpusLine("aiden", trigger, frozenset(tags), text)
+
+
+def test_advice_against_the_situation_is_rejected() -> None:
+    easy = ["Easy heart, push harder next set.", "Plenty left, add effort.",
+            "Heart is low, go harder.", "Cruising, pick it up next time."]
+    hard = ["Heart is high, back off and breathe.", "Slow down, take the full rest.",
+            "Ease off, bring it down.", "Breathe it down, rest longer."]
+    lines = ([line("set-end", {"strength", "hr-easy"}, t) for t in easy]
+             + [line("set-end", {"strength", "hr-max"}, t) for t in hard]
+             + [line("set-end", {"strength"}, "Good set, log it.")])
+    check = SituationCheck(lines)
+    assert check.problem("set-end", "Back off, slow down and breathe.", ["strength", "hr-easy"])
+    assert check.problem("set-end", "Back off, slow down and breathe.", ["strength", "hr-max"]) \
+        is None
+    assert check.problem("set-end", "Push harder, add effort.", ["strength", "hr-hard"])
+    assert check.problem("set-end", "Good set, log it.", ["strength", "hr-easy"]) is None
+
+
+def test_shipped_corpus_direction_classifier_catches_flipped_zone_advice() -> None:
+    check = SituationCheck(BANK.lines)
+    wrong = "We're aiming higher, pick it up to {zone_low}."
+    assert check.problem("hr-zone", wrong, ["above-zone"])
+    assert check.problem("hr-zone", wrong, ["below-zone"]) is None
+
+
+def test_style_features_measure_what_they_name() -> None:
+    loud = StyleFeatures.of("Go! Lock in! Drive!")
+    warm = StyleFeatures.of("Lovely work, we're so proud of you, breathe gently.")
+    assert loud.exclamation == 1 and loud.imperative == 1 and loud.length < 0.3
+    assert warm.warmth > 0.5 and warm.exclamation == 0
+
+
+def test_personality_values_move_the_style_score() -> None:
+    direct = "Rest. Go again."
+    gentle = "Lovely set, we can be proud of that, so breathe gently for a while."
+    aiden = {"enthusiasm": 0.9, "supportiveness": 0.4, "directness": 0.9}
+    alice = {"enthusiasm": 0.8, "supportiveness": 0.9, "directness": 0.4}
+    assert style_score(direct, aiden) > style_score(gentle, aiden)
+    assert style_score(gentle, alice) > style_score(direct, alice)

@@ -1,0 +1,29 @@
+"""The coaching corpus: CORPUS_SPEC.md's rules, its size, and every combination covered."""
+
+from training import check_corpus
+from training.coverage import MIN_LINES, combinations, shortfall
+from training.data import PERSONAS, read_corpus
+
+ROWS = read_corpus()
+
+
+def test_corpus_passes_its_checker(capsys) -> None:
+    assert check_corpus.main(["-q"]) == 0, capsys.readouterr().out[-3000:]
+
+
+def test_corpus_is_large_enough_to_learn_english_from() -> None:
+    assert len(ROWS) >= 8000
+    for persona in PERSONAS:
+        assert sum(row["persona"] == persona for row in ROWS) >= 4000, persona
+
+
+def test_every_combination_the_daemon_can_give_has_lines_of_each_persona() -> None:
+    assert len(combinations()) >= 150  # the walk reaches every branch of situation_tags
+    short = shortfall(ROWS)
+    assert not short, f"{len(short)} short of {MIN_LINES}, e.g. {sorted(short.items())[:3]}"
+
+
+def test_shortfall_sees_a_missing_combination() -> None:
+    rows = [row for row in ROWS if not (row["trigger"] == "hr-zone"
+                                        and row["tags"] == ["above-zone"])]
+    assert ("alice", ("hr-zone", ("above-zone",))) in shortfall(rows)
