@@ -2,6 +2,7 @@
 
 import pytest
 
+from edgecoach.coach.checks import template_problem
 from edgecoach.coach.language import (
     NgramSupport,
     disagreement,
@@ -11,7 +12,7 @@ from edgecoach.coach.language import (
     verbless_sentence,
 )
 from edgecoach.coach.lines import CorpusLine, LineBank
-from edgecoach.coach.situation import SituationCheck
+from edgecoach.coach.situation import SituationCheck, contradiction
 from edgecoach.coach.style import StyleFeatures, style_score
 from edgecoach.paths import MODELS_DIR
 
@@ -106,3 +107,31 @@ def test_personality_values_move_the_style_score() -> None:
     alice = {"enthusiasm": 0.8, "supportiveness": 0.9, "directness": 0.4}
     assert style_score(direct, aiden) > style_score(gentle, aiden)
     assert style_score(gentle, alice) > style_score(direct, alice)
+
+
+@pytest.mark.parametrize(("trigger", "template", "tags"), [
+    ("hr-zone", "Heart rate {hr}, a little above our zone. Let's pick it up.", ["below-zone"]),
+    ("hr-zone", "You're under the zone, push on.", ["above-zone"]),
+    ("strainsync", "Strain {strain}, a lovely middle ground.", ["strain-low"]),
+    ("workout-end", "Strain {strain}, a low day.", ["strength", "strain-peak"]),
+])
+def test_a_zone_or_band_named_wrongly_is_rejected(trigger, template, tags) -> None:
+    assert contradiction(trigger, template, tags)
+
+
+@pytest.mark.parametrize(("trigger", "template", "tags"), [
+    ("hr-zone", "Bring it back under {zone_high}, nice and easy.", ["above-zone"]),
+    ("strainsync", "Heart at {hr} is high for strain {strain}. Slow down.", ["strain-low"]),
+    ("pre-start", "Low on sleep and strain is high, so go easy.", ["short-sleep", "strain-high"]),
+])
+def test_a_band_word_about_something_else_is_kept(trigger, template, tags) -> None:
+    assert contradiction(trigger, template, tags) is None
+
+
+def test_facts_the_context_does_not_support_are_rejected() -> None:
+    values = {"hr": "150", "rest": "60"}
+    assert "twice" in template_problem("Heart {hr}, and your heart's at {hr}.", values, [])
+    assert "no hr reading" in template_problem("No heart data, rest {rest} seconds.", values, [])
+    assert "no strain known" in template_problem("Strain is climbing, rest now.", values, [])
+    assert template_problem("No heart data, rest {rest} seconds.", {"rest": "60"}, []) is None
+    assert "cardio" in template_problem("Lap done, {reps} reps.", {"reps": "8"}, ["cardio"])

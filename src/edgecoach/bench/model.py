@@ -29,7 +29,7 @@ from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
 STRENGTH = ("squat", "bench press", "deadlift", "overhead press", "romanian deadlift", "row")
 BODYWEIGHT = ("push-up", "pull-up", "lunge", "dip", "burpee")
-CARDIO = ("run", "ride", "row erg", "interval")
+CARDIO = ("run", "ride", "row", "swim")  # the words the FIT source gives
 RECENT = 50
 
 

@@ -61,12 +61,18 @@ def template_problem(template: str, values: Mapping[str, str], tags: Collection[
     for tag, pattern in CLAIMS.items():
         if tag not in tags and pattern.search(template):
             return f"claims {tag} without the tag"
+    slots = slots_in(template)
+    if repeated := {slot for slot in slots if slots.count(slot) > 1}:
+        return f"says {{{repeated.pop()}}} twice"
     for slot, pattern in MENTIONS.items():
-        if slot in values:
-            continue
         for sentence in SENTENCE_RE.findall(template):
-            if (match := pattern.search(sentence)) and not NEGATION_RE.search(sentence):
+            if not (match := pattern.search(sentence)):
+                continue
+            negated = NEGATION_RE.search(sentence) is not None
+            if slot not in values and not negated:
                 return f"says '{match.group(0)}' with no {slot} known"
+            if slot in values and negated and f"{{{slot}}}" not in template:
+                return f"says there is no {slot} reading, but there is"
     for kind, pattern in KIND_WORDS.items():
         if kind in tags and (match := pattern.search(template)):
             return f"says '{match.group(0)}' in a {kind} set"

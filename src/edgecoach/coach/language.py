@@ -14,12 +14,15 @@ from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
 WORD_RE = re.compile(r"\{[a-z_]+\}|[a-z]+(?:'[a-z]+)*|[.!?,:;]")
 SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
+# A capitalized word inside a sentence: a name ("Alice", "EdgeCoach").
+NAME_RE = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+")
 # Verbless fragments are good coaching English ("Heart at {hr}, strain {strain}."), so a
 # verb is required only where a clause begins with its subject ("You the pace smooth.").
 SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 # "{reps} reps of {exercise}" says "reps of squat": an exercise slot needs a singular use.
 EXERCISE_PLURAL_RE = re.compile(
-    r"\b(of|more|all|those|these|many|few)\s+\{exercise\}|"
+    r"\b(of|more|all|those|these|many|few|to|on|for|with|into|at|onto|from|in)\s+"
+    r"\{exercise\}|^\{exercise\} to\b|"
     r"\{exercise\}s\b|\{exercise\}\s+(are|were|have)\b", re.IGNORECASE)
 
 # Subject and verb that do not agree, or two finite verbs in a row ("We've was").
@@ -43,7 +46,7 @@ rest return ride rise roll row run rush save say see seal send serve set settle 
 show sip sit sleep slip slow smash smile soak soften speak spend sprint squeeze stack stand
 start stay step stop stretch stride switch take talk tell thank think throw tick tighten
 top touch track train treat trust try turn use wait wake walk want warm watch win wind work
-worry wrap coach dig imagine opt sign write haul drag
+worry wrap coach dig imagine opt sign write haul drag rebuild sink
 """
 _IRREGULAR = """
 am is are was were been being has had did does done went gone got gotten gave given took taken
@@ -78,7 +81,11 @@ def words_of(text: str) -> list[str]:
 
 
 def repeated_words(template: str) -> str | None:
-    """A word said twice in a row ("today today") or a pair twice ("the next the next")."""
+    """A word said twice in a row ("today today"), a pair twice ("the next the next"), or
+    a name said twice ("I'm Alice, and I'm Alice")."""
+    names = NAME_RE.findall(template)
+    if twice := {name for name in names if names.count(name) > 1}:
+        return f"says '{twice.pop()}' twice"
     words = words_of(template)
     for a, b in zip(words, words[1:], strict=False):
         if a == b and a[0].isalpha():
@@ -95,11 +102,14 @@ def has_verb(words: Iterable[str]) -> bool:
 
 
 def verbless_sentence(template: str) -> str | None:
-    """A sentence that opens with a subject ("We", "You") but has no verb."""
+    """A sentence that opens with a subject ("We", "You") but has no verb, or a "Let"
+    with nothing to do ("Let the first few reps.")."""
     for sentence in SENTENCE_RE.findall(template):
         words = [w for w in words_of(sentence) if w[0].isalpha() or w[0] == "{"]
         if words and words[0] in SUBJECTS and not has_verb(words):
             return f"no verb in '{sentence.strip()}'"
+        if words and words[0] == "let" and not has_verb(words[1:]):
+            return f"nothing to let in '{sentence.strip()}'"
     return None
 
 

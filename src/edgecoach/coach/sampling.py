@@ -13,49 +13,53 @@ TOP_K = 40
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    candidates: int = 12  # lines sampled together in one batch per round
+    candidates: int = 8  # lines sampled together in one batch per round
     rounds: int = 2  # batches tried while no candidate passes, before the fallback
     temperature: float = 0.8
     top_p: float = 0.92
     max_tokens: int = 44
 
 
-def _top_p_sample(logits: np.ndarray, settings: SamplingSettings,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Nucleus sampling among the TOP_K likeliest tokens (a full sort per step is too slow)."""
-    top = np.argpartition(-logits, TOP_K, axis=1)[:, :TOP_K]
-    top_logits = np.take_along_axis(logits, top, axis=1) / settings.temperature
-    order = np.argsort(-top_logits, axis=1)
-    top = np.take_along_axis(top, order, axis=1)
-    probs = np.exp(np.take_along_axis(top_logits, order, axis=1) - top_logits.max(
-        axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    keep = np.cumsum(probs, axis=1) - probs < settings.top_p
-    probs = np.where(keep, probs, 0.0)
-    cumulative = np.cumsum(probs, axis=1)
-    draws = rng.random((len(logits), 1)) * cumulative[:, -1:]
-    picks = np.minimum((cumulative < draws).sum(axis=1), TOP_K - 1)
-    return top[np.arange(len(logits)), picks]
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
 Constraint = Callable[[list[int]], np.ndarray]  # a line's tokens so far -> ids allowed next
 
 
-def _constrain(logits: np.ndarray, outputs: list[list[int]], finished: np.ndarray,
-               allowed: Constraint) -> None:
-    """Keep only the allowed tokens' logits of each unfinished row (in place)."""
-    for row, tokens in enumerate(outputs):
-        ids = allowed(tokens)
-        if finished[row] or not len(ids):
+def _nucleus(ids: np.ndarray, logits: np.ndarray, settings: SamplingSettings,
+             draw: float) -> int:
+    """Nucleus (top-p) sampling among `ids`, with one uniform draw in [0, 1)."""
+    if len(ids) == 1:  # the corpus knows one way on (common under the n-gram constraint)
+        return int(ids[0])
+    chosen = logits[ids]
+    order = np.argsort(-chosen, kind="stable")
+    ids, chosen = ids[order], chosen[order]
+    probs = np.exp((chosen - chosen[0]) / settings.temperature)
+    probs /= probs.sum()
+    probs = np.where(np.cumsum(probs) - probs < settings.top_p, probs, 0.0)
+    cumulative = np.cumsum(probs)
+    pick = int(np.searchsorted(cumulative, draw * cumulative[-1], side="right"))
+    return int(ids[min(pick, len(ids) - 1)])
+
+
+def _sample_step(logits: np.ndarray, outputs: list[list[int]], finished: np.ndarray,
+                 settings: SamplingSettings, rng: np.random.Generator,
+                 allowed: Constraint | None) -> tuple[np.ndarray, np.ndarray]:
+    """One token per row and its log-probability under the model (untempered).
+
+    Each row samples among the ids `allowed` gives it, or among the TOP_K likeliest (a
+    full sort per step is too slow); a finished row's token is a placeholder.
+    """
+    top = logits.max(axis=1, keepdims=True)
+    log_z = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+    likeliest = None if allowed else np.argpartition(-logits, TOP_K, axis=1)[:, :TOP_K]
+    draws = rng.random(len(logits))
+    tokens = np.zeros(len(logits), dtype=np.int64)
+    for row, line in enumerate(outputs):
+        if finished[row]:
             continue
-        kept = logits[row, ids]
-        logits[row] = -np.inf
-        logits[row, ids] = kept
+        ids = allowed(line) if allowed else likeliest[row]  # type: ignore[index]
+        if not len(ids):  # nothing known to follow: let the checks judge the line
+            ids = np.argpartition(-logits[row], TOP_K)[:TOP_K]
+        tokens[row] = _nucleus(ids, logits[row], settings, draws[row])
+    return tokens, logits[np.arange(len(logits)), tokens] - log_z
 
 
 def sample_batch(model: CoachModel, prefix: list[int], settings: SamplingSettings,
@@ -77,17 +81,15 @@ def sample_batch(model: CoachModel, prefix: list[int], settings: SamplingSetting
     batch = settings.candidates
     logits = np.repeat(logits, batch, axis=0)
     hidden = np.repeat(hidden, batch, axis=1)
-    banned = vocabulary.special_ids()
+    banned = vocabulary.special_ids
     eos = vocabulary.id(EOS)
     outputs: list[list[int]] = [[] for _ in range(batch)]
     log_prob = np.zeros(batch)
     finished = np.zeros(batch, dtype=bool)
     for _ in range(settings.max_tokens):
         logits[:, banned] = -np.inf
-        if allowed is not None:
-            _constrain(logits, outputs, finished, allowed)
-        tokens = _top_p_sample(logits, settings, rng)
-        log_prob += _log_softmax(logits)[np.arange(batch), tokens]
+        tokens, token_log_prob = _sample_step(logits, outputs, finished, settings, rng, allowed)
+        log_prob += token_log_prob
         for row, token in enumerate(tokens):
             if finished[row]:
                 continue

@@ -24,6 +24,25 @@ DIRECTIONS: dict[str, dict[str, frozenset[str]]] = {
     "sleep": {"short": frozenset({"short-sleep"}), "good": frozenset({"good-sleep"})},
 }
 NEUTRAL = "neutral"
+# Words that name the other side outright: checked before the classifier's reading.
+CONTRADICTIONS: dict[str, re.Pattern[str]] = {
+    "above-zone": re.compile(
+        r"\b(below|under) (the |our |your )?(zone|range|target)\b|\bbelow \{zone_low\}",
+        re.IGNORECASE),
+    "below-zone": re.compile(
+        r"\b(above|over) (the |our |your )?(zone|range|target)\b|\btoo high\b|"
+        r"\babove \{zone_high\}", re.IGNORECASE),
+}
+# In a sentence about the day's strain (not the heart), band words that the band is not.
+STRAIN_BAND_TRIGGERS = frozenset({"strainsync", "workout-end"})
+WRONG_BAND_WORDS: dict[str, re.Pattern[str]] = {
+    "strain-low": re.compile(r"\b(middle|mid|high|peak|top|maxed)\b", re.IGNORECASE),
+    "strain-mid": re.compile(r"\b(peak|top|maxed)\b", re.IGNORECASE),
+    "strain-high": re.compile(r"\blow\b", re.IGNORECASE),
+    "strain-peak": re.compile(r"\b(low|middle|mid)\b", re.IGNORECASE),
+}
+HEART_RE = re.compile(r"\b(heart|pulse|beats)\b|\{hr\}|\{peak_hr\}", re.IGNORECASE)
+SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
 CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a candidate
 TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|[!?]")
 
@@ -87,6 +106,10 @@ class SituationCheck:
 
     def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
         """Why the template's advice contradicts the situation, or None."""
+        return (contradiction(trigger, template, tags)
+                or self._heard_against(trigger, template, tags))
+
+    def _heard_against(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
         for question in DIRECTIONS:
             model = self._models.get((trigger, question))
             actual = direction_of(question, tags)
@@ -97,3 +120,18 @@ class SituationCheck:
             if heard not in (actual, NEUTRAL) and posterior[heard] >= CONFIDENCE:
                 return f"sounds like {question} {heard}, situation is {actual}"
         return None
+
+
+def contradiction(trigger: str, template: str, tags: Collection[str]) -> str | None:
+    """A zone or a strain band named outright that is not the situation's."""
+    for tag, pattern in CONTRADICTIONS.items():
+        if tag in tags and (match := pattern.search(template)):
+            return f"says '{match.group(0)}' when {tag}"
+    band = next((tag for tag in WRONG_BAND_WORDS if tag in tags), None)
+    if band is None or trigger not in STRAIN_BAND_TRIGGERS:
+        return None
+    for sentence in SENTENCE_RE.findall(template):
+        about_strain = "strain" in sentence.lower() and not HEART_RE.search(sentence)
+        if about_strain and (match := WRONG_BAND_WORDS[band].search(sentence)):
+            return f"calls strain '{match.group(0)}' when {band}"
+    return None

@@ -35,6 +35,9 @@ class Vocabulary:
     def __init__(self, tokens: Sequence[str]) -> None:
         self.tokens = tuple(tokens)
         self._index = {token: i for i, token in enumerate(self.tokens)}
+        # Ids the sampler must never emit inside a line (everything in angle brackets).
+        self.special_ids = [i for i, token in enumerate(self.tokens)
+                            if token.startswith("<") and token.endswith(">") and token != EOS]
 
     @classmethod
     def build(cls, texts: Iterable[str], controls: Iterable[str]) -> "Vocabulary":
@@ -55,11 +58,6 @@ class Vocabulary:
 
     def decode(self, ids: Iterable[int]) -> str:
         return "".join(self.tokens[i] for i in ids)
-
-    def special_ids(self) -> list[int]:
-        """Ids the sampler must never emit inside a line (everything in angle brackets)."""
-        return [i for i, token in enumerate(self.tokens)
-                if token.startswith("<") and token.endswith(">") and token != EOS]
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"tokens": list(self.tokens)}, indent=0) + "\n")
