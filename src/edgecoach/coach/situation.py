@@ -14,13 +14,19 @@ from collections.abc import Collection, Iterable
 
 from edgecoach.coach.lines import CorpusLine
 
-# Each direction question: tags that point one way, tags that point the other.
+# Each question: the answers a line can give, as the tags behind each. The direction
+# questions (low / high) catch advice the wrong way round; the band questions catch a
+# line that names the wrong band ("working hard" at a steady heart rate).
 DIRECTIONS: dict[str, dict[str, frozenset[str]]] = {
     "heart rate": {"low": frozenset({"hr-easy", "hr-steady"}),
                    "high": frozenset({"hr-hard", "hr-max"})},
+    "heart rate band": {tag[3:]: frozenset({tag}) for tag in
+                        ("hr-easy", "hr-steady", "hr-hard", "hr-max")},
     "zone": {"above": frozenset({"above-zone"}), "below": frozenset({"below-zone"})},
     "strain": {"low": frozenset({"strain-low", "strain-mid"}),
                "high": frozenset({"strain-high", "strain-peak"})},
+    "strain band": {tag[7:]: frozenset({tag}) for tag in
+                    ("strain-low", "strain-mid", "strain-high", "strain-peak")},
     "sleep": {"short": frozenset({"short-sleep"}), "good": frozenset({"good-sleep"})},
 }
 NEUTRAL = "neutral"
@@ -102,7 +108,7 @@ class SituationCheck:
                 label = direction_of(question, line.tags) or NEUTRAL
                 by_question.setdefault((line.trigger, question), []).append((label, line.text))
         self._models = {key: NaiveBayes(labelled) for key, labelled in by_question.items()
-                        if len({label for label, _ in labelled} - {NEUTRAL}) == 2}
+                        if len({label for label, _ in labelled} - {NEUTRAL}) >= 2}
 
     def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
         """Why the template's advice contradicts the situation, or None."""
