@@ -59,7 +59,7 @@ class TrainSettings:
     hidden: int = 256
     layers: int = 2
     dropout: float = 0.3
-    epochs: int = 30
+    epochs: int = 24
     batch_size: int = 64
     learning_rate: float = 4e-3
     weight_decay: float = 0.01
