@@ -11,7 +11,7 @@ from rich.console import Console
 from edgecoach.cli import app
 from edgecoach.cli.common import settings
 from edgecoach.contract.vocabulary import PersonaId
-from edgecoach.errors import ValidationFailed
+from edgecoach.errors import DaemonFailed, ValidationFailed
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"  # journald adds the time
 
@@ -24,18 +24,29 @@ def configure_logging(level: str) -> None:
 def run() -> None:
     """Run the daemon in the foreground (as the systemd service does) until SIGTERM."""
     from edgecoach.daemon import Daemon, build_parts, make_sources
+    from edgecoach.daemon_lock import DataDirLock
     from edgecoach.memory import limit_heap_arenas
+    from edgecoach.store import Store
 
     limit_heap_arenas()
     config = settings()
     configure_logging(config.log_level)
-    parts = build_parts(config)
+    lock = DataDirLock(config.data_dir).acquire()  # before anything reads the store
+    store = Store.open(config.database_path, quarantine_corrupt=True)
+    parts = build_parts(config, store=store)
     subscription = parts.store.subscriptions.get(config.user_id)
 
     async def main() -> None:
         await Daemon(config, parts, make_sources(config, subscription)).run()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except DaemonFailed as failure:
+        # Not a user error (exit 2): a task died; exit 1 so the service manager restarts.
+        print(f"edgecoach: error: {failure}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    finally:
+        lock.release()
 
 
 @app.command()
