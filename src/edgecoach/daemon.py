@@ -100,6 +100,7 @@ class Daemon:
         self.stop = asyncio.Event()
         self.started_at = time.time()
         self._item_started = 0.0  # time.monotonic() the consumer took its item, 0 idle
+        self.api: ApiServer | None = None  # serving while `run` runs
 
     # The DaemonPort the local API talks to.
 
@@ -145,7 +146,8 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop.set)
         async with contextlib.AsyncExitStack() as api_stack:
-            api = await self._start_api(api_stack) if self.settings.api.enabled else None
+            api = self.api = (await self._start_api(api_stack)
+                              if self.settings.api.enabled else None)
             supervisor = Supervisor(self.stop)
             scheduler = self._scheduler()
             await self.parts.player.start()

@@ -52,7 +52,8 @@ def run() -> None:
 @app.command()
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for WAV files and "
-                             "transcript.jsonl."),
+                             "transcript.jsonl: a new or empty one (or one an earlier "
+                             "demo made)."),
     persona: PersonaId = typer.Option("alice", "--persona", help="alice or aiden."),
     speed: float = typer.Option(0.0, "--speed", help="Replay speed: 0 = as fast as possible, "
                                 "1 = real time, 60 = a minute a second."),
@@ -60,7 +61,13 @@ def demo(
                                           ".jsonl strength script to coach."),
 ) -> None:
     """Coach a real recorded workout: write every line as WAV, play it when a device exists."""
-    from edgecoach.demo import DEFAULT_RECORDING, DemoOptions, print_summary, run_demo
+    from edgecoach.demo import (
+        DEFAULT_RECORDING,
+        TRANSCRIPT_NAME,
+        DemoOptions,
+        print_summary,
+        run_demo,
+    )
 
     if speed < 0:
         raise ValidationFailed("--speed", "must be 0 (as fast as possible) or positive")
@@ -68,7 +75,7 @@ def demo(
     configure_logging("WARNING")
     options = DemoOptions(persona=persona, speed=speed,
                           recording=recording or DEFAULT_RECORDING, wav_dir=out,
-                          transcript=out / "transcript.jsonl")
+                          transcript=out / TRANSCRIPT_NAME)
     console = Console(stderr=False)
     console.print(f"EdgeCoach demo: coaching {options.recording.name} with {persona}.")
     report = asyncio.run(run_demo(config, options, console))

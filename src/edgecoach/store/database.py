@@ -120,6 +120,7 @@ def quarantine_if_corrupt(path: Path, now: float) -> None:
         problem = str(error)
     if problem is None:
         return
+    problem = " ".join(problem.split())  # one line, whatever SQLite wrote
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     for suffix in ("", *SIDE_FILES):
