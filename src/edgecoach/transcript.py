@@ -37,7 +37,11 @@ class Transcript:
 
 
 def _open_regular(path: Path, fresh: bool) -> TextIO:
-    # O_NONBLOCK: opening a FIFO must not hang; no O_TRUNC before the file is known regular.
+    refused = ValidationFailed("transcript", f"{path} is not a regular file; refusing it")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise refused
+    # Checked again on the open file (the path may change meanwhile). O_NONBLOCK: opening
+    # a FIFO must not hang; no O_TRUNC before the file is known to be regular.
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
         fd = os.open(path, flags, 0o644)
@@ -45,7 +49,7 @@ def _open_regular(path: Path, fresh: bool) -> TextIO:
         raise ValidationFailed("transcript", f"{path}: {error.strerror}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValidationFailed("transcript", f"{path} is not a regular file; refusing it")
+        raise refused
     os.set_blocking(fd, True)
     if fresh:
         os.ftruncate(fd, 0)
