@@ -188,6 +188,16 @@ async def test_ready_after_the_api_is_bound_a_bug_fails_one_event_and_a_dead_api
         m.startswith(b"READY=1") for m in sent) or started.task.done())
     async with started.client() as client:  # bound before READY: answers at once
         assert (await client.get("/v1/status")).status_code == 200
+        # An event id is never replaced: the same event again is 202, another is 409.
+        event = {"id": "dup", "triggerId": "workout-end", "userId": USER}
+        assert (await client.post("/v1/events", json=event)).status_code == 202
+        assert (await client.post("/v1/events", json=event)).status_code == 202
+        other = await client.post("/v1/events", json={**event, "userId": "someone-else",
+                                                       "triggerId": "pre-start"})
+        assert other.status_code == 409 and "dup" in other.json()["detail"]
+    with daemon.parts.store.database.reading() as db:
+        assert db.execute("select userId, triggerId from events where id = 'dup'"
+                          ).fetchall() == [(USER, "workout-end")]
 
     # A bug on one event: logged with its traceback, that event failed, the next coached.
     handle = daemon.pipeline.handle
