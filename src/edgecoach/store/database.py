@@ -123,7 +123,9 @@ def quarantine_if_corrupt(path: Path, now: float) -> None:
     problem = " ".join(problem.split())  # one line, whatever SQLite wrote
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    for suffix in ("", *SIDE_FILES):
+    # The WAL first, the database last: a kill in between never leaves the old WAL
+    # beside a new database (SQLite would replay it into the new file).
+    for suffix in (*SIDE_FILES, ""):
         with contextlib.suppress(FileNotFoundError):
             os.rename(f"{path}{suffix}", f"{aside}{suffix}")
     raise StoreError(f"{path}: database is corrupt ({problem[:200]}); moved aside to {aside} "
