@@ -192,3 +192,33 @@ def test_a_file_that_is_no_database_is_moved_aside(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a database.*moved aside"):
         Store.open(path, quarantine_corrupt=True)
     assert not path.exists()
+
+
+# --- two processes on one file ------------------------------------------------------------
+
+def test_a_read_then_write_survives_a_writer_in_another_connection(tmp_path: Path) -> None:
+    """A CLI command writing while the daemon checks a tombstone then inserts: the
+    daemon's transaction holds the write lock from its start, so the other waits."""
+    path = tmp_path / "edgecoach.db"
+    daemon, cli = Store.open(path), Store.open(path)
+    reading, written = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        reading.wait()
+        cli.subscriptions.put(Subscription(user_id="other"))
+        written.set()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    with daemon.database.transaction():
+        assert not daemon.erasures.is_erased(USER)  # a read first
+        reading.set()
+        # A deferred BEGIN would let the other commit now, and the insert below would
+        # then fail with "database is locked" (a stale snapshot) without waiting.
+        assert not written.wait(0.5)
+        spoken_line(daemon)
+    thread.join(timeout=15)
+    assert written.is_set()
+    assert rows(daemon, "select count(*) from voice_responses") == [(1,)]
+    daemon.close()
+    cli.close()

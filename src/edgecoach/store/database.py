@@ -57,11 +57,26 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic unit of work; sqlite errors become StoreError naming the file."""
+        """One atomic unit of work; sqlite errors become StoreError naming the file.
+
+        The outermost one is BEGIN IMMEDIATE: it takes the write lock first (waiting up
+        to the busy timeout), so a transaction that reads then writes (a tombstone
+        check, then the insert) never fails with "database is locked" because another
+        process (a CLI command) wrote in between. A nested one is a savepoint."""
         with self._lock:
             try:
-                with self.db.atomic():
+                if self.db.conn.in_transaction:
+                    with self.db.atomic():
+                        yield self.db
+                    return
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                try:
                     yield self.db
+                except BaseException:
+                    if self.db.conn.in_transaction:
+                        self.db.conn.execute("ROLLBACK")
+                    raise
+                self.db.conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 raise StoreError(f"{self.path}: {error}") from error
 
