@@ -152,7 +152,7 @@ def _database_case(root: Path) -> Case:
     return _case("database-not-sqlite", result, str(database), str(database))
 
 
-def _disk_full(root: Path) -> dict[str, Any]:
+def disk_full(root: Path) -> dict[str, Any]:
     """Fill a 2 MB tmpfs through the store; returns what happened."""
     from edgecoach.contract import VoiceResponse
     from edgecoach.errors import StoreError
@@ -213,7 +213,7 @@ def run(workdir: Path | None = None, disk: bool = True) -> Figures:
     figures.clear = sum(case.ok for case in figures.cases)
     figures.unclear = len(figures.cases) - figures.clear
     if disk:
-        figures.disk_full = _disk_full(root)
+        figures.disk_full = disk_full(root)
     return figures
 
 

@@ -64,6 +64,8 @@ class Figures:
     integrity_failures: int = 0
     events_queued_at_kill_lost: int = 0
     events_unfinished_at_kill: int = 0
+    events_resumed: int = 0  # of those unfinished at a kill, final after the restarts
+    events_not_resumed: int = 0
     upstream_items: int = 0
     upstream_pending_after_drain: int = 0
     redeliveries: int = 0
@@ -167,6 +169,7 @@ def run(trials: int = SMALL_TRIALS, seed: int = 7, workdir: Path | None = None) 
     root = Path(workdir or tempfile.mkdtemp(prefix="crash-"))
     data_dir = root / "data"
     database = data_dir / "edgecoach.db"
+    unfinished: set[str] = set()  # events a kill left "received"
     with LocalConvex(token=UPSTREAM_TOKEN) as convex:
         daemon = DaemonProcess(data_dir, upstream=convex.url)
         daemon.wait_ready()
@@ -176,12 +179,18 @@ def run(trials: int = SMALL_TRIALS, seed: int = 7, workdir: Path | None = None) 
             stop = threading.Event()
             worker = threading.Thread(target=_traffic, args=(daemon, user, acked, stop, rng))
             worker.start()
+            # The precondition, whatever the machine's load: a line was acknowledged
+            # before the kill, which then comes at a random moment after it.
+            if not wait_until(lambda: bool(acked.responses),  # noqa: B023 (called here)
+                              timeout=120, every=0.05):
+                figures.notes.append(f"trial {trial}: no response acknowledged in 120 s")
             time.sleep(rng.uniform(*KILL_WINDOW_SECONDS))
             daemon.kill9()
             stop.set()
             worker.join(timeout=60)
             figures.trials += 1
             figures.integrity_failures += not _integrity(database)
+            unfinished |= _received(database)
             daemon = DaemonProcess(data_dir, port=daemon.port, upstream=convex.url)
             figures.restart_seconds_max = max(figures.restart_seconds_max,
                                               round(daemon.wait_ready(), 2))
@@ -194,8 +203,21 @@ def run(trials: int = SMALL_TRIALS, seed: int = 7, workdir: Path | None = None) 
             figures.notes.append("outbox not drained within 60 s")
         daemon.terminate()
         figures.integrity_failures += not _integrity(database)
+        still = _received(database)
+        figures.events_not_resumed = len(unfinished & still)
+        figures.events_resumed = len(unfinished - still)
         _upstream(database, convex, figures)
     return figures
+
+
+def _received(database: Path) -> set[str]:
+    """Events stored and not finished (spoken, held back or failed)."""
+    connection = sqlite3.connect(database)
+    try:
+        return {row[0] for row in connection.execute(
+            "select id from events where status = 'received'")}
+    finally:
+        connection.close()
 
 
 def _pending(database: Path) -> int:

@@ -16,7 +16,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from edgecoach.api import ApiServer, QueueDaemonPort, create_app
+from edgecoach.api import ApiServer, create_app
 from edgecoach.contract import VoiceResponse, WorkoutContext
 from edgecoach.errors import (
     EdgeCoachError,
@@ -27,6 +27,7 @@ from edgecoach.errors import (
 )
 from edgecoach.settings import ApiSettings
 from edgecoach.store import Store
+from tests.daemon_double import QueueDaemonPort
 
 TOKEN = "t" * 43
 USER = "athlete"
@@ -441,13 +442,7 @@ async def test_delete_leaves_no_row_of_the_user(api: Running) -> None:
 
 # --- talk -------------------------------------------------------------------------------
 
-async def test_talk_less_and_more_moves_the_dial(api: Running) -> None:
-    less = await api.client.post(f"/v1/users/{USER}/talk", json={"direction": "less"})
-    assert less.status_code == 200
-    assert less.json() == {"userId": USER, "direction": "less", "chattiness": -1}
-    more = await api.client.post(f"/v1/users/{USER}/talk", json={"direction": "more"})
-    assert more.json()["chattiness"] == 0
-
+# The dial itself is the daemon's (tests/test_daemon.py turns it on a running daemon).
 
 async def test_talk_with_a_bad_direction_is_422(api: Running) -> None:
     reply = await api.client.post(f"/v1/users/{USER}/talk", json={"direction": "louder"})

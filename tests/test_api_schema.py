@@ -1,23 +1,26 @@
-"""Schemathesis against the ASGI app: no 5xx, and every response matches the OpenAPI document.
+"""Schemathesis against the real daemon: no 5xx, every response matches the OpenAPI document.
 
-Each operation is fuzzed with schema-valid (positive) and schema-invalid (negative) cases
+The daemon runs as systemd runs it (`python -m edgecoach run`: its real store, queue,
+consumer and voice, a null audio output), on a free port; the fuzzed requests go over
+HTTP, and at the end it must stop cleanly, with no traceback in its log and an intact
+database. Each operation is fuzzed with schema-valid (positive) and schema-invalid (negative) cases
 built by schemathesis' strategies and driven by hypothesis directly: the pytest-lazy
 loader of schemathesis 4.32 does not run under pytest 9 (it sets `node._nodeid`).
 """
 
-import asyncio
+import sqlite3
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
 import schemathesis
+from campaigns.harness import DaemonProcess
 from hypothesis import HealthCheck, given, settings
 
-from edgecoach.api import QueueDaemonPort, create_app
 from edgecoach.contract import VoiceResponse
 from edgecoach.store import Store
 
-TOKEN = "s" * 43
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH: dict[str, str] = {}  # the daemon's own token, once it has made it
 QUICK_EXAMPLES = 50
 SLOW_EXAMPLES = 1000
 OPERATIONS = [
@@ -42,15 +45,29 @@ MODES = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory):
-    # One store for the module: fuzzed requests pile up state, as a long-running daemon's do.
-    store = Store.open(tmp_path_factory.mktemp("api-schema") / "edgecoach.db")
-    # One stored response, so feedback and export have something real to touch.
-    store.responses.add(VoiceResponse(user_id="athlete", trigger_id="set-end",
-                                      persona_id="aiden", text_content="Eight. Go again."))
-    app = create_app(store, TOKEN, QueueDaemonPort(asyncio.Queue()), user_id="athlete")
-    yield schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
-    store.close()
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    # One daemon for the module: fuzzed requests pile up state, as a long-running one's do.
+    with DaemonProcess(tmp_path_factory.mktemp("api-schema") / "data") as running:
+        running.wait_ready()
+        AUTH["Authorization"] = running.client.headers["Authorization"]
+        # One stored response, so feedback and export have something real to touch.
+        store = Store.open(running.data_dir / "edgecoach.db")
+        store.responses.add(VoiceResponse(user_id="athlete", trigger_id="set-end",
+                                          persona_id="aiden", text_content="Eight. Go again."))
+        store.close()
+        yield running
+        # Whatever was fuzzed, the daemon stops cleanly and its file is whole.
+        assert running.terminate() == 0, running.log.read_text()[-3000:]
+        assert "Traceback" not in running.log.read_text(), running.log.read_text()[-3000:]
+        database = sqlite3.connect(running.data_dir / "edgecoach.db")
+        assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        database.close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(daemon: DaemonProcess):
+    return schemathesis.openapi.from_url(f"http://127.0.0.1:{daemon.port}/openapi.json",
+                                         headers=AUTH, timeout=30)
 
 
 def same_user_in_path_and_body(case: schemathesis.Case) -> None:

@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 import edgecoach.api as api_package
-from edgecoach.api import ApiServer, QueueDaemonPort, create_app, serve_api
+from edgecoach.api import ApiServer, create_app, serve_api
 from edgecoach.api.server import bind_tcp, is_loopback
+from edgecoach.daemon import Daemon
 from edgecoach.errors import ConfigError
 from edgecoach.settings import ApiSettings
 from edgecoach.store import Store
+from tests.daemon_double import QueueDaemonPort
 
 TOKEN = "u" * 43
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -135,15 +137,16 @@ def test_a_short_token_is_refused(store: Store) -> None:
 
 def test_public_api_is_pinned() -> None:
     assert sorted(api_package.__all__) == [
-        "ApiServer", "DaemonPort", "QueueDaemonPort", "TalkDirection", "create_app",
-        "ensure_token", "serve_api"]
+        "ApiServer", "DaemonPort", "TalkDirection", "create_app", "ensure_token",
+        "serve_api"]
     assert str(inspect.signature(create_app)) == (
         "(store: edgecoach.store.Store, token: str, daemon: edgecoach.api.port.DaemonPort, *, "
         "user_id: str | None = None) -> fastapi.applications.FastAPI")
     assert list(inspect.signature(api_package.serve_api).parameters) == ["app", "settings"]
     assert list(inspect.signature(api_package.ensure_token).parameters) == ["path"]
+    # The daemon is the one DaemonPort the package ships.
     for method in ("submit", "status", "talk"):
-        assert callable(getattr(QueueDaemonPort, method))
-    assert inspect.iscoroutinefunction(QueueDaemonPort.submit)
-    assert inspect.iscoroutinefunction(QueueDaemonPort.talk)
-    assert not inspect.iscoroutinefunction(QueueDaemonPort.status)
+        assert callable(getattr(Daemon, method))
+    assert inspect.iscoroutinefunction(Daemon.submit)
+    assert inspect.iscoroutinefunction(Daemon.talk)
+    assert not inspect.iscoroutinefunction(Daemon.status)

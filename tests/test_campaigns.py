@@ -5,15 +5,27 @@ Each starts real daemons or a real LocalConvex; docs/reliability.md has the full
 
 from pathlib import Path
 
+import pytest
 from campaigns import bad_input, crash, load, security, upstream_faults
+
+# Bounds for the CI sizes, near what the full runs measured (docs/reliability.md): a
+# restart took at most 3.7 s (24 s seen here with 8 jobs on 2 cores), RSS grew 12 MB after
+# warm-up.
+MAX_RESTART_SECONDS = 60.0
+MAX_RSS_GROWTH_KB = 24 * 1024
 
 
 def test_crash_loses_nothing_acknowledged(tmp_path: Path) -> None:
     figures = crash.run(trials=crash.SMALL_TRIALS, workdir=tmp_path)
     assert figures.trials == crash.SMALL_TRIALS
     assert figures.events_acknowledged > 0 and figures.responses_acknowledged > 0
+    assert figures.notes == []  # each kill came after an acknowledged line
     assert figures.responses_lost == 0 and figures.feedback_lost == 0
+    assert figures.events_queued_at_kill_lost == 0
     assert figures.outbox_items_lost == 0 and figures.integrity_failures == 0
+    # Every event a kill left unfinished was coached or held back after a restart.
+    assert figures.events_not_resumed == 0
+    assert figures.restart_seconds_max < MAX_RESTART_SECONDS
     assert figures.upstream_pending_after_drain == 0
     assert figures.duplicates_beyond_uuid == 0
     assert figures.upstream_items >= figures.responses_acknowledged
@@ -31,17 +43,21 @@ def test_upstream_faults_deliver_once_with_paced_retries(tmp_path: Path) -> None
     assert figures.offline_items_delivered_after == 5
 
 
-def test_bad_input_fails_clearly_and_a_full_disk_loses_nothing(tmp_path: Path) -> None:
-    figures = bad_input.run(workdir=tmp_path)
+def test_bad_input_fails_clearly(tmp_path: Path) -> None:
+    figures = bad_input.run(workdir=tmp_path, disk=False)
     unclear = [case for case in figures.cases if not case.ok]
     assert unclear == []
     assert len(figures.cases) == len(bad_input.CONFIG_CASES) + 5
-    disk = figures.disk_full
-    if "skipped" not in disk:
-        assert disk["error_is_store_error"], disk
-        assert disk["rows_committed_before_full"] > 0
-        assert disk["rows_lost"] == 0 and disk["outbox_items_lost"] == 0
-        assert disk["integrity_ok"]
+
+
+def test_a_full_disk_loses_nothing(tmp_path: Path) -> None:
+    disk = bad_input.disk_full(tmp_path)
+    if "skipped" in disk:
+        pytest.skip(disk["skipped"])
+    assert disk["error_is_store_error"], disk
+    assert disk["rows_committed_before_full"] > 0
+    assert disk["rows_lost"] == 0 and disk["outbox_items_lost"] == 0
+    assert disk["integrity_ok"]
 
 
 def test_load_enforces_limits_exactly_and_loses_no_event(tmp_path: Path) -> None:
@@ -51,7 +67,8 @@ def test_load_enforces_limits_exactly_and_loses_no_event(tmp_path: Path) -> None
     assert figures.limit_mismatches == 0, figures.per_user
     for counts in figures.per_user.values():
         assert counts["coaching_limited"] > 0, "each user reached a limit"
-    assert figures.rss_kb_end < 2 * figures.rss_kb_warm
+    # Measured over 10,000 events: +12 MB after warm-up (docs/reliability.md).
+    assert figures.rss_kb_end - figures.rss_kb_warm < MAX_RSS_GROWTH_KB
 
 
 def test_security_figures(tmp_path: Path) -> None:

@@ -31,9 +31,10 @@ from tests.test_heart_rate import (  # noqa: F401 (fixtures)
 
 USER = "manners"
 SCRIPT = DATA_DIR / "recordings" / "strength-session.jsonl"
-FITS_WITH_HEART_RATE = ["2013-02-06-12-11-14.fit", "20170518-191602-1740899583.fit",
-                        "activity-small-fenix2-run.fit", "garmin-fenix-5-run.fit",
-                        "sample-activity-indoor-trainer.fit"]
+# Recordings whose heart rate leaves the zone long enough for cues (4, 7, 9 and 8 spoken).
+# garmin-fenix-5-run.fit is left out: no cue is spoken on it, so it would prove nothing.
+FITS_WITH_ZONE_CUES = ["2013-02-06-12-11-14.fit", "20170518-191602-1740899583.fit",
+                       "activity-small-fenix2-run.fit", "sample-activity-indoor-trainer.fit"]
 TUNING = ZoneCueTuning()
 
 
@@ -72,7 +73,7 @@ async def coach(parts: Parts, settings: Settings, recording: Path, user: str,
             log.close()
 
 
-@pytest.mark.parametrize("name", FITS_WITH_HEART_RATE)
+@pytest.mark.parametrize("name", FITS_WITH_ZONE_CUES)
 async def test_zone_cues_never_flap(settings: Settings, tmp_path: Path, name: str) -> None:
     recording = SHARED_FIT_DIR / name
     if not recording.exists():
@@ -84,6 +85,7 @@ async def test_zone_cues_never_flap(settings: Settings, tmp_path: Path, name: st
     zone = [e for e in entries if e["trigger"] == "hr-zone" and e["status"] == "spoken"]
     times = [e["workoutTime"] for e in zone]
     print(f"{name}: {len(zone)} zone cues at {times}")
+    assert zone, "no zone cue spoken: the invariants below would hold vacuously"
     assert all(t >= TUNING.grace_seconds for t in times)
     assert all(b - a >= TUNING.min_gap_seconds for a, b in zip(times, times[1:], strict=False))
     for entry in zone:  # spoken only while the smoothed heart rate was out of the zone

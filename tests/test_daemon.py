@@ -117,6 +117,11 @@ def test_events_are_coached_stored_synced_and_survive_sigterm(
     # 2 responses + the feedback reach upstream, once each in effect; the training
     # record stays home (allowAITraining is off by default).
     assert wait_until(lambda: len(upstream.items) >= 3), daemon.log.read_text()
+    # The talk-less/more dial is the persisted talk budget, not a number in memory.
+    less = daemon.client.post(f"/v1/users/{USER}/talk", json={"direction": "less"})
+    assert less.json() == {"userId": USER, "direction": "less", "chattiness": "quiet"}
+    more = daemon.client.post(f"/v1/users/{USER}/talk", json={"direction": "more"})
+    assert more.json()["chattiness"] == "normal"
     assert daemon.terminate() == 0, daemon.log.read_text()
     database = sqlite3.connect(daemon.data_dir / "edgecoach.db")
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -127,6 +132,8 @@ def test_events_are_coached_stored_synced_and_survive_sigterm(
     assert database.execute("select count(*) from events where status = 'suppressed' "
                             "and reason is null").fetchone() == (0,)
     assert database.execute("select count(*) from voice_responses").fetchone()[0] == len(spoken)
+    assert database.execute("select chattiness from coaching_state where userId = ?",
+                            [USER]).fetchone() == ("normal",)
     assert len({item["id"] for item in upstream.items.values()}) == len(upstream.items)
     assert "training_data" not in {item["kind"] for item in upstream.items.values()}
     sent = json.dumps(list(upstream.items.values()))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from edgecoach.store import Store
-from edgecoach.store.limits import HOURLY_LIMITS, hour_start
+from edgecoach.store.limits import HOUR, HOURLY_LIMITS, hour_start, local_day_start
 from tests.conftest import FakeClock
 
 
@@ -46,12 +46,13 @@ def test_a_new_hour_opens_a_new_window(store: Store, clock: FakeClock) -> None:
 
 
 def test_daily_cap_counts_across_hours(store: Store, clock: FakeClock) -> None:
-    clock.now = hour_start(clock.now)
-    allowed = 0
+    clock.now = local_day_start(clock.now) + 8 * HOUR  # 08:00, 09:00, 10:00 of one day
+    allowed_per_hour = []
     for _ in range(3):
-        allowed += sum(acquire(store, daily=5) for _ in range(4))
-        clock.advance(600)
-    assert allowed == 5
+        allowed_per_hour.append(sum(acquire(store, daily=5) for _ in range(4)))
+        clock.advance(HOUR)  # a new hourly window each time, the same day
+    # Each hour's window has room (free: 50); only the daily cap of 5 stops the rest.
+    assert allowed_per_hour == [4, 1, 0]
 
 
 def test_a_denial_records_its_reason(store: Store, clock: FakeClock) -> None:

@@ -8,11 +8,12 @@ queue and close the store cleanly.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -21,7 +22,7 @@ from edgecoach.catalog import load_catalog
 from edgecoach.coach import CoachPolicy, LineGenerator
 from edgecoach.contract import Feedback, Subscription, WorkoutEvent
 from edgecoach.controls.buttons import ButtonAction
-from edgecoach.errors import Busy, EdgeCoachError
+from edgecoach.errors import Busy, DaemonFailed, EdgeCoachError
 from edgecoach.feedback import give_feedback
 from edgecoach.pipeline import CoachingPipeline, DeviceStatus, Parts
 from edgecoach.session.talk_budget import TalkBudget
@@ -29,8 +30,12 @@ from edgecoach.session.workout import WorkoutSession
 from edgecoach.settings import Settings
 from edgecoach.sources import EarbudsState, HeartRateSample, StrapState, WorkoutPlan
 from edgecoach.store import Store
+from edgecoach.supervisor import Supervisor
 from edgecoach.sync import UpstreamSync
 from edgecoach.systemd_notify import ServiceNotifier
+
+if TYPE_CHECKING:
+    from edgecoach.api import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,9 @@ EVICT_EVERY_HOURS = 1
 DRAIN_TIMEOUT_SECONDS = 10
 QUEUE_SIZE = 10_000
 RESUME_WITHIN_SECONDS = 300
+# No item takes this long (a line is a few seconds): past it the consumer is stuck and
+# the systemd watchdog is no longer fed.
+CONSUMER_STUCK_SECONDS = 120
 
 # A coroutine, not any awaitable: asyncio.create_task runs each source as a task.
 Source = Callable[[asyncio.Queue], Coroutine[Any, Any, None]]
@@ -65,8 +73,13 @@ def build_parts(settings: Settings, store: Store | None = None,
 
 
 def ensure_user(store: Store, settings: Settings) -> bool:
-    """Create the user's subscription on first run; True when this is the first run."""
+    """Create the user's subscription on first run; True when this is the first run.
+    A user erased through the API stays erased: only a new subscription brings them back."""
     if store.subscriptions.exists(settings.user_id):
+        return False
+    if store.erasures.is_erased(settings.user_id):
+        log.warning("user %s was erased: nothing is coached until a new subscription is "
+                    "stored", settings.user_id)
         return False
     store.subscriptions.put(Subscription(user_id=settings.user_id,
                                          preferred_persona=settings.persona))
@@ -87,6 +100,8 @@ class Daemon:
         self.talk_budget = TalkBudget(parts.store.database)
         self.stop = asyncio.Event()
         self.started_at = time.time()
+        self._item_started = 0.0  # time.monotonic() the consumer took its item, 0 idle
+        self.api: ApiServer | None = None  # serving while `run` runs
 
     # The DaemonPort the local API talks to.
 
@@ -96,8 +111,16 @@ class Daemon:
         if self.queue.full():
             raise Busy(f"event queue is full ({QUEUE_SIZE} items)")
         if isinstance(item, WorkoutEvent):
-            await asyncio.to_thread(self.parts.store.responses.record_event, item)
-        self.queue.put_nowait(item)
+            stored = await asyncio.to_thread(self.parts.store.responses.record_event, item)
+            if not stored:
+                return  # the same event again: it is queued, handled or resumed already
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # Filled while the event was being stored: it was not acknowledged, so it goes.
+            if isinstance(item, WorkoutEvent):
+                await asyncio.to_thread(self.parts.store.responses.forget_event, item.id)
+            raise Busy(f"event queue is full ({QUEUE_SIZE} items)") from None
 
     def status(self) -> dict[str, Any]:
         devices: DeviceStatus = self.parts.devices
@@ -117,31 +140,42 @@ class Daemon:
     # Running.
 
     async def run(self) -> None:
+        """Serve until SIGTERM/SIGINT. The API is bound before anything starts (a taken
+        port or a bad token file raises ConfigError here, and READY is never sent);
+        an essential task that ends stops the daemon with DaemonFailed."""
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop.set)
-        scheduler = self._scheduler()
-        await self.parts.player.start()
-        tasks = [asyncio.create_task(source(self.queue)) for source in self.sources]
-        tasks += [asyncio.create_task(self.notifier.watchdog()),
-                  asyncio.create_task(self.sync.run(self.stop))]
-        if self.settings.api.enabled:
-            tasks.append(asyncio.create_task(self._serve_api()))
-        await self._resume_unfinished()
-        if await asyncio.to_thread(ensure_user, self.parts.store, self.settings):
-            self.queue.put_nowait(WorkoutEvent(trigger_id="onboarding",
-                                               user_id=self.settings.user_id, source="cli"))
-        scheduler.start()
-        consumer = asyncio.create_task(self._consume())
-        self.notifier.ready(f"coaching {self.settings.user_id}")
-        log.info("edgecoach running (user %s, %d sources)", self.settings.user_id,
-                 len(self.sources))
-        await self.stop.wait()
-        self.notifier.stopping()
-        log.info("stopping: draining %d queued items", self.queue.qsize())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        async with contextlib.AsyncExitStack() as api_stack:
+            api = self.api = (await self._start_api(api_stack)
+                              if self.settings.api.enabled else None)
+            supervisor = Supervisor(self.stop)
+            scheduler = self._scheduler()
+            await self.parts.player.start()
+            consumer = supervisor.essential("event consumer", self._consume())
+            if api is not None:
+                supervisor.essential("API server", api.wait_closed())
+            for number, source in enumerate(self.sources, start=1):
+                supervisor.restartable(f"source {number} ({_name_of(source)})",
+                                       functools.partial(source, self.queue))
+            supervisor.restartable("upstream sync", functools.partial(self.sync.run, self.stop))
+            watchdog = asyncio.create_task(self.notifier.watchdog(
+                alive=lambda: self._consumer_alive(consumer)))
+            await self._resume_unfinished()
+            if await asyncio.to_thread(ensure_user, self.parts.store, self.settings):
+                await self.queue.put(WorkoutEvent(trigger_id="onboarding",
+                                                  user_id=self.settings.user_id, source="cli"))
+            scheduler.start()
+            if not self.stop.is_set():
+                self.notifier.ready(f"coaching {self.settings.user_id}")
+                log.info("edgecoach running (user %s, %d sources)", self.settings.user_id,
+                         len(self.sources))
+            await self.stop.wait()
+            self.notifier.stopping()
+            log.info("stopping: draining %d queued items", self.queue.qsize())
+            watchdog.cancel()
+            await supervisor.cancel(consumer)
+            await api_stack.aclose()
         await self._drain(consumer)
         scheduler.shutdown(wait=False)
         await self.pipeline.close()
@@ -149,7 +183,15 @@ class Daemon:
         await self.sync.aclose()
         self.parts.voice.cache.flush_hits()
         self.parts.store.close()
+        if supervisor.failure:
+            log.error("stopped: %s", supervisor.failure)
+            raise DaemonFailed(supervisor.failure)
         log.info("stopped")
+
+    def _consumer_alive(self, consumer: asyncio.Task) -> bool:
+        """Alive: running, and not stuck on one item for longer than any item takes."""
+        busy_for = time.monotonic() - self._item_started if self._item_started else 0.0
+        return not consumer.done() and busy_for < CONSUMER_STUCK_SECONDS
 
     async def _resume_unfinished(self) -> None:
         """Events a crash left between stored and handled: recent ones are coached now,
@@ -158,27 +200,41 @@ class Daemon:
         now = time.time()
         for event in await asyncio.to_thread(responses.unfinished_events):
             if now - event.timestamp <= RESUME_WITHIN_SECONDS:
-                self.queue.put_nowait(event)
+                await self.queue.put(event)  # the consumer runs: more than fit wait here
             else:
                 await asyncio.to_thread(responses.mark_event, event.id, "suppressed",
                                         "stale after a restart")
 
-    async def _serve_api(self) -> None:
-        from edgecoach.api import create_app, ensure_token, serve_api
+    async def _start_api(self, stack: contextlib.AsyncExitStack) -> "ApiServer":
+        from edgecoach.api import ApiServer, create_app, ensure_token
 
         token = await asyncio.to_thread(ensure_token, self.settings.token_path)
         app = create_app(self.parts.store, token, self, user_id=self.settings.user_id)
-        await serve_api(app, self.settings.api)
+        return await stack.enter_async_context(ApiServer(app, self.settings.api))
 
     async def _consume(self) -> None:
         while True:
             item = await self.queue.get()
+            self._item_started = time.monotonic()
             try:
                 await self.route(item)
             except EdgeCoachError as error:
                 log.error("could not handle %s: %s", type(item).__name__, error)
+            except Exception as error:
+                # A bug on one item must not stop coaching: logged whole, the event failed.
+                log.exception("internal error handling %s", type(item).__name__)
+                await self._mark_failed(item, f"internal error: {type(error).__name__}: {error}")
             finally:
+                self._item_started = 0.0
                 self.queue.task_done()
+
+    async def _mark_failed(self, item: object, reason: str) -> None:
+        if isinstance(item, WorkoutEvent):
+            try:
+                await asyncio.to_thread(self.parts.store.responses.mark_event, item.id,
+                                        "failed", reason[:500])
+            except EdgeCoachError as error:
+                log.error("event %s could not be marked failed: %s", item.id, error)
 
     async def route(self, item: object) -> None:
         devices = self.parts.devices
@@ -192,7 +248,7 @@ class Daemon:
         elif isinstance(item, HeartRateSample):
             devices.heart_rate = item.bpm
             for event in self.session.on_sample(item, item.timestamp):
-                self.queue.put_nowait(event)
+                await self.route(event)  # now: a zone cue is late behind a full queue
         elif isinstance(item, StrapState):
             devices.strap_connected, devices.strap_battery = item.connected, item.battery_percent
             if notice := self.session.on_strap(item):
@@ -239,6 +295,11 @@ class Daemon:
                           args=[store.subscriptions.reset_monthly_usage],
                           day=1, hour=0, minute=0, id="monthly-usage-reset")
         return scheduler
+
+
+def _name_of(source: Source) -> str:
+    owner = getattr(source, "__self__", None)
+    return type(owner).__name__ if owner is not None else getattr(source, "__name__", "source")
 
 
 def make_sources(settings: Settings, subscription: Subscription,

@@ -6,6 +6,7 @@ The demo acts as if earbuds were connected, so every trigger can speak.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from edgecoach.audio import Player, TeeSink, WavDirSink, make_output
 from edgecoach.contract import Subscription
 from edgecoach.contract.vocabulary import PersonaId
 from edgecoach.daemon import build_parts
+from edgecoach.errors import ValidationFailed
 from edgecoach.paths import DATA_DIR
 from edgecoach.pipeline import CoachingPipeline, Outcome
 from edgecoach.replay_coach import ReplayReport, coach_recording
@@ -27,6 +29,9 @@ from edgecoach.store import Store
 from edgecoach.transcript import Transcript
 
 DEMO_USER = "demo"
+OUT_DIR_MARKER = ".edgecoach-demo"
+TRANSCRIPT_NAME = "transcript.jsonl"
+DEMO_WAV = re.compile(r"\d{4}-[a-z0-9-]+\.wav")
 DEFAULT_RECORDING = DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"
 
 
@@ -64,25 +69,43 @@ def prepare_demo_store(settings: Settings, options: DemoOptions) -> Store:
     return store
 
 
+def prepare_out_dir(directory: Path) -> None:
+    """A folder the demo owns: a new or empty one (marked as the demo's), or one the demo
+    marked before, from which only its own files (NNNN-label.wav, the transcript) go.
+    Anything else is refused and left untouched: the demo deletes only what it wrote."""
+    marker = directory / OUT_DIR_MARKER
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise ValidationFailed("--out", f"{directory} is not a directory")
+    if marker.is_file():
+        for old in directory.iterdir():
+            if old.is_file() and not old.is_symlink() and (
+                    DEMO_WAV.fullmatch(old.name) or old.name == TRANSCRIPT_NAME):
+                old.unlink()
+        return
+    if directory.exists() and any(directory.iterdir()):
+        raise ValidationFailed("--out", f"{directory} is not empty and was not made by "
+                               "edgecoach demo; give a new or empty folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    marker.write_text("Written by edgecoach demo: its WAV files and transcript are "
+                      "replaced on each run.\n", encoding="utf-8")
+
+
 def make_player(settings: Settings, options: DemoOptions) -> Player:
     if options.wav_dir is None:
         return Player(make_output(settings.audio))
-    options.wav_dir.mkdir(parents=True, exist_ok=True)
-    for old in options.wav_dir.glob("*.wav"):
-        old.unlink()
     speaker = make_output(settings.audio.model_copy(update={"output": "auto"}))
     return Player(TeeSink(WavDirSink(options.wav_dir), speaker))
 
 
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> ReplayReport:
+    # Paths first: a refused one leaves everything (files, the demo's database) as it was.
+    if options.wav_dir is not None:
+        prepare_out_dir(options.wav_dir)
+    transcript = Transcript(options.transcript, fresh=True) if options.transcript else None
     store = prepare_demo_store(settings, options)
     console.print(f"Loading the coach model and the {options.persona} voice...")
     parts = build_parts(settings, store=store, player=make_player(settings, options))
     parts.devices.has_earbuds = True
-    transcript = None
-    if options.transcript:
-        options.transcript.unlink(missing_ok=True)
-        transcript = Transcript(options.transcript)
     pipeline = CoachingPipeline(parts, transcript)
     total = workout_length(options.recording, settings)
     await parts.player.start()

@@ -58,6 +58,22 @@ class Busy(EdgeCoachError):
     """The daemon cannot take more work right now (a full queue); the caller may retry."""
 
 
+class Conflict(EdgeCoachError):
+    """A record with this id exists and differs: it is never replaced (HTTP 409)."""
+
+
+class UserErased(EdgeCoachError):
+    """The user was erased; nothing is stored for them until a new subscription (409)."""
+
+
+class AlreadyRunning(EdgeCoachError):
+    """Another daemon holds the data dir's lock (names its pid)."""
+
+
+class DaemonFailed(EdgeCoachError):
+    """An essential task of the daemon (API, consumer) ended: the daemon stopped."""
+
+
 class UpstreamUnavailable(UpstreamError):
     """The upstream did not take a request this time (5xx, 429, timeout, reset, bad reply).
 

@@ -15,6 +15,7 @@ from edgecoach.audio import Player
 from edgecoach.audio.earcon import earcon
 from edgecoach.catalog import Catalog
 from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
+from edgecoach.coach.policy import Decision
 from edgecoach.coach.seeds import content_seed
 from edgecoach.contract import (
     DeviceState,
@@ -47,6 +48,7 @@ EARCON_AFTER_MS = 300.0
 LATE_LINE_MS = 1500.0
 SPECULATION_SETTLE_S = 0.25  # after a plan, before its first lines are synthesized
 RECENT_LINES = 50  # a user never hears one of their last RECENT_LINES lines again
+ERASED = "user erased"
 
 
 @dataclass
@@ -155,12 +157,16 @@ class CoachingPipeline:
         self.parts.player.enqueue(stream, priority=trigger.priority, label=event.trigger_id)
         spoken = await asyncio.to_thread(stream.result)
         response = self._response(event, persona, line, spoken)
-        await asyncio.to_thread(store.responses.add, response)
+        if not await asyncio.to_thread(store.responses.add, response):
+            return Outcome(event, "suppressed", ERASED, tuple(decision.tags))
         return Outcome(event, "spoken", None, tuple(decision.tags), response, spoken, ready_ms,
                        prepared is not None)
 
     def _decide(self, event: WorkoutEvent) -> tuple[Subscription, Any]:
         store = self.parts.store
+        if store.erasures.is_erased(event.user_id):
+            # Erasure wins over what was queued before it: nothing of it is stored.
+            return Subscription(user_id=event.user_id), Decision(False, ERASED)
         store.responses.record_event(event)
         subscription = store.subscriptions.get(event.user_id)
         decision = self.parts.policy.decide(event, subscription, self.parts.devices.has_earbuds)

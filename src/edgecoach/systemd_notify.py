@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,14 @@ class ServiceNotifier:
     def stopping(self) -> None:
         self.notify("STOPPING=1")
 
-    async def watchdog(self) -> None:
-        """Ping the watchdog while the event loop is alive (a stuck loop stops the pings)."""
+    async def watchdog(self, alive: Callable[[], bool] = lambda: True) -> None:
+        """Ping the watchdog while the event loop runs and `alive()` holds (the daemon's
+        consumer): a stuck loop or a dead or stuck consumer stops the pings."""
         if self.watchdog_interval is None:
             return
         while True:
-            self.notify("WATCHDOG=1")
+            if alive():
+                self.notify("WATCHDOG=1")
+            else:
+                log.error("event consumer not alive: watchdog pings withheld")
             await asyncio.sleep(self.watchdog_interval)

@@ -133,6 +133,11 @@ class ApiServer:
         log.info("API listening on %s", self.address)
         return self
 
+    async def wait_closed(self) -> None:
+        """Return (or raise) when the server stops by itself: the daemon supervises it."""
+        assert self._task is not None, "server not started"
+        await asyncio.shield(self._task)
+
     async def __aexit__(self, *exc_info: object) -> None:
         await self._stop()
         log.info("API stopped")

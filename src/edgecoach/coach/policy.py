@@ -1,8 +1,10 @@
 """Whether to speak for an event, and about what: the coaching policy.
 
 `decide` runs a list of gates in order; the first that says no gives the reason the
-event is suppressed. The rate limit is the last gate, so a line that would be
-suppressed anyway costs no quota. New gates (a talk budget, chattiness) slot into
+event is suppressed. The rate limit is the last gate, so a line a gate suppresses costs
+no quota. A yes is charged at once (quota, cooldown, talk gap), and stays charged when
+the pipeline then holds the line back (TTS limit, earcon instead of a late line):
+docs/coach.md, "What a line costs". New gates (a talk budget, chattiness) slot into
 `_gates` without touching the rest.
 """
 

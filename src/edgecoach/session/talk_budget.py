@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from edgecoach.contract.vocabulary import TRIGGER_IDS
-from edgecoach.errors import ValidationFailed
+from edgecoach.errors import UserErased, ValidationFailed
 from edgecoach.store.database import Database
+from edgecoach.store.erasures import is_erased
 from edgecoach.store.outbox import enqueue
 
 Chattiness = Literal["quiet", "normal", "chatty"]
@@ -99,6 +100,8 @@ class TalkBudget:
         """A line was spoken at `now`: the gap counts from here."""
         _check_user(user_id)
         with self.database.transaction() as db:
+            if is_erased(db, user_id):
+                return
             db.execute(
                 "insert into coaching_state (userId, chattiness, lastSpokenAt, updatedAt) "
                 "values (?, ?, ?, ?) on conflict(userId) do update set lastSpokenAt = "
@@ -112,6 +115,8 @@ class TalkBudget:
         now = self.database.clock()
         column = "helpful" if helpful else "notHelpful"
         with self.database.transaction() as db:
+            if is_erased(db, user_id):
+                raise UserErased(f"user {user_id} was erased")
             db.execute(
                 "insert into trigger_ratings (userId, triggerId, helpful, notHelpful, updatedAt) "
                 "values (?, ?, 0, 0, ?) on conflict(userId, triggerId) do nothing",
@@ -125,6 +130,15 @@ class TalkBudget:
             enqueue(db, user_id=user_id, kind="coaching_state", record_id=user_id, now=now)
         return speak_chance(*counts)
 
+    def unrate(self, user_id: str, trigger_id: str, helpful: bool) -> None:
+        """Take back one rating (a line rated again: its last rating wins)."""
+        column = "helpful" if helpful else "notHelpful"
+        with self.database.transaction() as db:
+            db.execute(
+                f"update trigger_ratings set {column} = max(0, {column} - 1), updatedAt = ? "
+                "where userId = ? and triggerId = ?",
+                [self.database.clock(), user_id, trigger_id])
+
     def set_chattiness(self, user_id: str, chattiness: str) -> str:
         """Set the level (quiet, normal, chatty); returns it."""
         _check_user(user_id)
@@ -132,6 +146,8 @@ class TalkBudget:
             raise ValidationFailed("chattiness", f"must be one of {', '.join(CHATTINESS_LEVELS)}")
         now = self.database.clock()
         with self.database.transaction() as db:
+            if is_erased(db, user_id):
+                raise UserErased(f"user {user_id} was erased; store a new subscription first")
             db.execute(
                 "insert into coaching_state (userId, chattiness, lastSpokenAt, updatedAt) "
                 "values (?, ?, null, ?) on conflict(userId) do update set "

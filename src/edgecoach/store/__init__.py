@@ -1,9 +1,11 @@
 """The SQLite store: one file, one connection, one small class per concern."""
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgecoach.store.database import Clock, Database
+from edgecoach.store.erasures import Erasures
 from edgecoach.store.limits import LimitDecision, Limits
 from edgecoach.store.outbox import Outbox
 from edgecoach.store.responses import Responses
@@ -19,10 +21,14 @@ class Store:
     limits: Limits
     outbox: Outbox
     retention: Retention
+    erasures: Erasures
 
     @classmethod
-    def open(cls, path: Path | str, clock: Clock | None = None) -> "Store":
-        database = Database(path, clock) if clock else Database(path)
+    def open(cls, path: Path | str, clock: Clock | None = None,
+             quarantine_corrupt: bool = False) -> "Store":
+        """`quarantine_corrupt` (the daemon's start): check the file first, and move a
+        corrupt one aside (StoreError) rather than write over it."""
+        database = Database(path, clock or time.time, quarantine_corrupt)
         return cls(
             database=database,
             responses=Responses(database),
@@ -30,6 +36,7 @@ class Store:
             limits=Limits(database),
             outbox=Outbox(database),
             retention=Retention(database),
+            erasures=Erasures(database),
         )
 
     def close(self) -> None:

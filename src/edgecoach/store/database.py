@@ -1,6 +1,7 @@
 """Opening the SQLite file: pragmas, migrations, and one lock for the one connection."""
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -13,6 +14,10 @@ from edgecoach.errors import StoreError
 from edgecoach.store.schema import migrate
 
 Clock = Callable[[], float]
+FILE_MODE = 0o600
+SIDE_FILES = ("-wal", "-shm")
+# What sqlite3 says of a damaged file (not of a busy or unreadable one).
+CORRUPTION_WORDS = ("malformed", "not a database", "corrupt")
 
 
 class Database:
@@ -23,15 +28,19 @@ class Database:
     a committed row survives a crash of the process or of the machine.
     """
 
-    def __init__(self, path: Path | str, clock: Clock = time.time) -> None:
+    def __init__(self, path: Path | str, clock: Clock = time.time,
+                 quarantine_corrupt: bool = False) -> None:
         self.path = Path(path)
         self.clock = clock
         self._lock = threading.RLock()
-        self.db = self._open()
+        self.db = self._open(quarantine_corrupt)
 
-    def _open(self) -> sqlite_utils.Database:
+    def _open(self, quarantine_corrupt: bool) -> sqlite_utils.Database:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private(self.path)
+            if quarantine_corrupt:
+                quarantine_if_corrupt(self.path, self.clock())
         try:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
             db = sqlite_utils.Database(conn, execute_plugins=False)
@@ -48,11 +57,26 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic unit of work; sqlite errors become StoreError naming the file."""
+        """One atomic unit of work; sqlite errors become StoreError naming the file.
+
+        The outermost one is BEGIN IMMEDIATE: it takes the write lock first (waiting up
+        to the busy timeout), so a transaction that reads then writes (a tombstone
+        check, then the insert) never fails with "database is locked" because another
+        process (a CLI command) wrote in between. A nested one is a savepoint."""
         with self._lock:
             try:
-                with self.db.atomic():
+                if self.db.conn.in_transaction:
+                    with self.db.atomic():
+                        yield self.db
+                    return
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                try:
                     yield self.db
+                except BaseException:
+                    if self.db.conn.in_transaction:
+                        self.db.conn.execute("ROLLBACK")
+                    raise
+                self.db.conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 raise StoreError(f"{self.path}: {error}") from error
 
@@ -71,3 +95,53 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self.db.close()
+
+
+def make_private(path: Path) -> None:
+    """The database, its WAL and shared memory readable by their owner only (0600),
+    whatever the directory or umask: they hold the athlete's heart rate.
+
+    The file is created here at 0600 before SQLite opens it; SQLite gives the -wal and
+    -shm files the mode of the database file. Files left by an older version are
+    tightened."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as error:
+        raise StoreError(f"{path}: cannot open database: {error.strerror}") from None
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    for suffix in SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", FILE_MODE, follow_symlinks=False)
+
+
+def quarantine_if_corrupt(path: Path, now: float) -> None:
+    """Run PRAGMA quick_check; a corrupt database (with its WAL) is renamed aside, kept,
+    never written over, and StoreError names both files."""
+    if path.stat().st_size == 0:
+        return  # new
+    try:
+        conn = sqlite3.connect(path, timeout=10)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+        finally:
+            conn.close()
+        problem = None if rows == ["ok"] else "; ".join(rows)
+    except sqlite3.DatabaseError as error:
+        if not any(word in str(error) for word in CORRUPTION_WORDS):
+            raise StoreError(f"{path}: cannot open database: {error}") from None
+        problem = str(error)
+    if problem is None:
+        return
+    problem = " ".join(problem.split())  # one line, whatever SQLite wrote
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    # The WAL first, the database last: a kill in between never leaves the old WAL
+    # beside a new database (SQLite would replay it into the new file).
+    for suffix in (*SIDE_FILES, ""):
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+    raise StoreError(f"{path}: database is corrupt ({problem[:200]}); moved aside to {aside} "
+                     "and kept; the next start creates a new one")

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from edgecoach.contract.vocabulary import RequestType, SubscriptionType
 from edgecoach.store.database import Database
+from edgecoach.store.erasures import is_erased
 
 HOUR = 3600
 DAY = 86400
@@ -80,6 +81,8 @@ class Limits:
         hour = hour_start(now)
         day = local_day_start(now)
         with self.database.transaction() as db:
+            if is_erased(db, user_id):
+                return LimitDecision(False, "user erased")  # no row brings the user back
             reason = None
             if _window_count(db, user_id, request_type, HOUR, hour) >= hourly_max:
                 reason = f"hourly {request_type} limit of {hourly_max} reached ({tier} tier)"

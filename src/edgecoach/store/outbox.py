@@ -28,6 +28,18 @@ def enqueue(
     return item_id
 
 
+def enqueue_once(
+    db: sqlite_utils.Database, *, user_id: str, kind: OutboxKind, record_id: str, now: float
+) -> str:
+    """Like `enqueue`, unless the record waits unsent already: that row sends its latest
+    state (payloads are built at send time), so a record changed twice leaves once."""
+    row = db.execute("select id from outbox where kind = ? and recordId = ? and sentAt is null",
+                     [kind, record_id]).fetchone()
+    if row is not None:
+        return str(row[0])
+    return enqueue(db, user_id=user_id, kind=kind, record_id=record_id, now=now)
+
+
 class Outbox:
     def __init__(self, database: Database) -> None:
         self.database = database

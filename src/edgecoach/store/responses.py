@@ -13,10 +13,11 @@ from edgecoach.contract import (
     WorkoutEvent,
     parse,
 )
-from edgecoach.errors import NotFound
+from edgecoach.errors import Conflict, NotFound, UserErased
 from edgecoach.privacy import sanitize_text
 from edgecoach.store.database import Database
-from edgecoach.store.outbox import enqueue
+from edgecoach.store.erasures import is_erased
+from edgecoach.store.outbox import enqueue, enqueue_once
 from edgecoach.store.subscriptions import subscription_from_row
 
 EventStatus = Literal["received", "spoken", "suppressed", "failed"]
@@ -36,15 +37,35 @@ class Responses:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def record_event(self, event: WorkoutEvent) -> None:
-        """Every accepted event is stored first, so none is lost whatever happens next."""
+    def record_event(self, event: WorkoutEvent) -> bool:
+        """Every accepted event is stored first, so none is lost whatever happens next.
+
+        True when stored now; False when this very event (same id, user, trigger and
+        context) is stored already. An id that names another event is never replaced
+        (Conflict), and nothing is stored for an erased user (UserErased).
+        """
+        payload = event.to_json_dict()
         with self.database.transaction() as db:
+            if is_erased(db, event.user_id):
+                raise UserErased(f"user {event.user_id} was erased; store a new subscription "
+                                 "before sending events")
+            existing = db.execute("select payload from events where id = ?",
+                                  [event.id]).fetchone()
+            if existing is not None:
+                if _same_event(json.loads(existing[0]), payload):
+                    return False
+                raise Conflict(f"event id {event.id} is taken by another event; "
+                               "use a new id")
             db.table("events").insert(
                 {"id": event.id, "userId": event.user_id, "triggerId": event.trigger_id,
-                 "source": event.source, "payload": event.to_json_dict(), "status": "received",
-                 "reason": None, "responseId": None, "createdAt": event.timestamp},
-                replace=True,
-            )
+                 "source": event.source, "payload": payload, "status": "received",
+                 "reason": None, "responseId": None, "createdAt": event.timestamp})
+        return True
+
+    def forget_event(self, event_id: str) -> None:
+        """Remove an event stored but never acknowledged (the queue filled meanwhile)."""
+        with self.database.transaction() as db:
+            db.execute("delete from events where id = ? and status = 'received'", [event_id])
 
     def unfinished_events(self) -> list[WorkoutEvent]:
         """Events stored but never spoken, held back or failed: a crash came between."""
@@ -60,10 +81,13 @@ class Responses:
                 [status, reason, event_id],
             )
 
-    def add(self, response: VoiceResponse) -> None:
-        """Store a spoken line, queue it for upstream and count it, in one transaction."""
+    def add(self, response: VoiceResponse) -> bool:
+        """Store a spoken line, queue it for upstream and count it, in one transaction;
+        False (nothing stored) when the user was erased while the line was on its way."""
         now = self.database.clock()
         with self.database.transaction() as db:
+            if is_erased(db, response.user_id):
+                return False
             db.table("voice_responses").insert(response.to_json_dict())
             enqueue(db, user_id=response.user_id, kind="voice_response",
                     record_id=response.id, now=now)
@@ -73,6 +97,7 @@ class Responses:
                     [response.id, response.event_id],
                 )
             _count_usage(db, response.user_id, now)
+        return True
 
     def get(self, response_id: str) -> VoiceResponse:
         with self.database.reading() as db:
@@ -96,31 +121,36 @@ class Responses:
                 "order by createdAt desc limit ?", [user_id, limit])]
 
     def set_feedback(self, response_id: str, feedback: Feedback) -> VoiceResponse:
-        """Store the rating, derive a training-data record, queue both, in one transaction."""
-        response = self.get(response_id)
+        """Store the rating (the last one wins) and its one training-data record, queue
+        both once, in one transaction."""
         now = self.database.clock()
-        training = TrainingData(
-            user_id=response.user_id,
-            persona_id=response.persona_id,
-            input_prompt=_prompt_of(response),
-            actual_output=response.text_content,
-            quality=(feedback.rating - 1) / 4,
-            user_feedback=feedback.model_copy(
-                update={"comments": sanitize_text(feedback.comments or "") or None}),
-            created_at=now,
-        )
         with self.database.transaction() as db:
+            response = self.get(response_id)
+            user_feedback = feedback.model_copy(
+                update={"comments": sanitize_text(feedback.comments or "") or None})
             db.execute(
                 "update voice_responses set feedback = ? where id = ?",
                 [json.dumps(feedback.to_json_dict()), response_id],
             )
+            known = db.execute("select id from training_data where responseId = ?",
+                               [response_id]).fetchone()
+            training = TrainingData(
+                **({"id": known[0]} if known else {}),
+                user_id=response.user_id,
+                persona_id=response.persona_id,
+                input_prompt=_prompt_of(response),
+                actual_output=response.text_content,
+                quality=(feedback.rating - 1) / 4,
+                user_feedback=user_feedback,
+                created_at=now,
+            )
             row = training.to_json_dict()
             row["responseId"] = response_id
-            db.table("training_data").insert(row)
-            enqueue(db, user_id=response.user_id, kind="feedback", record_id=response_id,
-                    now=now)
-            enqueue(db, user_id=response.user_id, kind="training_data", record_id=training.id,
-                    now=now)
+            db.table("training_data").upsert(row, pk="id")
+            enqueue_once(db, user_id=response.user_id, kind="feedback", record_id=response_id,
+                         now=now)
+            enqueue_once(db, user_id=response.user_id, kind="training_data",
+                         record_id=training.id, now=now)
             _update_average_rating(db, response.user_id)
         return response.model_copy(update={"feedback": feedback})
 
@@ -129,6 +159,13 @@ class Responses:
             return {status: count for status, count in db.execute(
                 "select status, count(*) from events where userId = ? group by status",
                 [user_id])}
+
+
+def _same_event(stored: dict, new: dict) -> bool:
+    """The same event sent again: a retry may carry a new default timestamp or source."""
+    ignored = ("timestamp", "source")
+    return ({k: v for k, v in stored.items() if k not in ignored}
+            == {k: v for k, v in new.items() if k not in ignored})
 
 
 def _prompt_of(response: VoiceResponse) -> str:

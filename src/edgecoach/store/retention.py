@@ -6,6 +6,7 @@ from typing import Any
 import sqlite_utils
 
 from edgecoach.store.database import Database
+from edgecoach.store.erasures import mark_erased
 from edgecoach.store.subscriptions import Subscriptions
 
 DAY = 86400
@@ -50,12 +51,14 @@ class Retention:
             ).rowcount
 
     def delete_user(self, user_id: str, keep_audio: bool = False) -> dict[str, int]:
-        """Soft-delete then purge every row and every unshared audio clip of the user.
+        """Soft-delete then purge every row and every unshared audio clip of the user,
+        and leave a tombstone: nothing queued for the user is stored afterwards.
 
         `keep_audio` keeps the cached clips (the demo starts each run afresh but fast).
         """
         self.soft_delete_user(user_id)
         with self.database.transaction() as db:
+            mark_erased(db, user_id, self.database.clock())
             counts = {"audio_cache": 0 if keep_audio else _drop_unshared_audio(
                 db, "userId = ?", [user_id])}
             for table in USER_TABLES:

@@ -98,7 +98,12 @@ def _v2_coaching_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state]
+def _v3_erasures(db: sqlite_utils.Database) -> None:
+    """Tombstones of erased users, by hash of their id (edgecoach.store.erasures)."""
+    db.table("erasures").create({"userHash": str, "erasedAt": float}, pk="userHash")
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_erasures]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

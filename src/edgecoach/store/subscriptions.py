@@ -4,6 +4,7 @@ import json
 
 from edgecoach.contract import Subscription, parse
 from edgecoach.store.database import Database
+from edgecoach.store.erasures import clear_erased
 
 
 def subscription_from_row(row: dict) -> Subscription:
@@ -24,9 +25,11 @@ class Subscriptions:
         return subscription_from_row(rows[0]) if rows else Subscription(user_id=user_id)
 
     def put(self, subscription: Subscription) -> None:
+        """Store the settings; a new subscription is what brings an erased user back."""
         row = subscription.to_json_dict()
         row["updatedAt"] = self.database.clock()
         with self.database.transaction() as db:
+            clear_erased(db, subscription.user_id)
             db.table("subscriptions").upsert(row, pk="userId")
 
     def exists(self, user_id: str) -> bool:
