@@ -1,10 +1,12 @@
 """Events in, responses and feedback out, and the daemon's status."""
 
 import asyncio
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
+from edgecoach.api.admission import admit_event
 from edgecoach.api.bodies import strict_body
 from edgecoach.api.context import ApiContext, get_context
 from edgecoach.api.errors import BAD_BODY_RESPONSE, NOT_FOUND_RESPONSE
@@ -28,7 +30,7 @@ Context = Annotated[ApiContext, Depends(get_context)]
              responses=BAD_BODY_RESPONSE)
 async def post_event(event: WorkoutEvent, request: Request, context: Context) -> EventAccepted:
     """Queue a workout event from the companion app; the daemon stores and coaches it."""
-    event = await strict_body(request, event)
+    event = admit_event(await strict_body(request, event), time.time())
     await context.daemon.submit(event)
     return EventAccepted(event_id=event.id)
 
