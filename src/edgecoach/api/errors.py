@@ -82,8 +82,8 @@ def validation_body(error: ValidationFailed) -> dict:
     field came from a JSON body, as the contract's own errors do ("context.reps").
     """
     parts = error.field.split(".")
-    loc = parts if parts[0] in REQUEST_PARTS else ["body", *parts]
-    loc = [echoed_input(part) for part in loc]
+    placed = parts if parts[0] in REQUEST_PARTS else ["body", *parts]
+    loc = [echoed_input(part) for part in placed]
     return {"detail": [{"loc": loc, "msg": error.reason, "type": "value_error"}]}
 
 
