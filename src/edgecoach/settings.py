@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +29,11 @@ from edgecoach.errors import ConfigError
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
 DEFAULT_SETTINGS_FILE = CONFIG_DIR / "edgecoach.toml"
+ENV_PREFIX = "EDGECOACH_"
+ENV_NESTING = "__"
+# inf or nan for a size, a time or a scale is refused ("Input should be a finite number").
+FINITE = ConfigDict(allow_inf_nan=False)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class ApiSettings(BaseModel):
@@ -32,6 +44,8 @@ class ApiSettings(BaseModel):
 
 
 class UpstreamSettings(BaseModel):
+    model_config = FINITE
+
     url: str | None = None
     token: SecretStr | None = None
     sync_interval_seconds: float = Field(default=300, gt=0)
@@ -45,6 +59,8 @@ class AudioSettings(BaseModel):
 
 
 class CacheSettings(BaseModel):
+    model_config = FINITE
+
     budget_mb: float = Field(default=200, gt=0)
     ttl_days: float = Field(default=30, gt=0)
 
@@ -64,6 +80,8 @@ class AthleteSettings(BaseModel):
 
 class StrainSettings(BaseModel):
     """Strain score bands (0-100) at which `strainsync` fires, and the score's TRIMP scale."""
+
+    model_config = FINITE
 
     bands: dict[str, float] = Field(
         default_factory=lambda: {"low": 25.0, "mid": 50.0, "high": 75.0, "peak": 90.0})
@@ -88,7 +106,8 @@ class Settings(BaseSettings):
     """Everything the daemon needs to start; validated once."""
 
     model_config = SettingsConfigDict(
-        env_prefix="EDGECOACH_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid",
+        allow_inf_nan=False,
     )
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("edgecoach")))
@@ -96,7 +115,7 @@ class Settings(BaseSettings):
     models_dir: Path = MODELS_DIR
     user_id: str = Field(default="athlete", min_length=1, max_length=128)
     persona: PersonaId = "alice"
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     api: ApiSettings = Field(default_factory=ApiSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
@@ -105,6 +124,11 @@ class Settings(BaseSettings):
     athlete: AthleteSettings = Field(default_factory=AthleteSettings)
     strain: StrainSettings = Field(default_factory=StrainSettings)
     coach: CoachSettings = Field(default_factory=CoachSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
 
     @property
     def database_path(self) -> Path:
@@ -127,6 +151,15 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
 
+def setting_origin(loc: tuple[int | str, ...], toml_file: Path) -> str:
+    """Where a refused value came from: its EDGECOACH_* variable when one is set (it wins
+    over the file), else the settings file."""
+    variable = ENV_PREFIX + ENV_NESTING.join(str(part) for part in loc).upper()
+    if any(name.upper() == variable for name in os.environ):
+        return variable
+    return str(toml_file)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from file and environment, or a ConfigError naming the file, key and reason."""
     toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
@@ -137,6 +170,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{toml_file}: {key}: {first['msg']}") from None
+        raise ConfigError(f"{setting_origin(first['loc'], toml_file)}: {key}: "
+                          f"{first['msg']}") from None
     except ValueError as error:  # TOML syntax errors
         raise ConfigError(f"{toml_file}: {error}") from None

@@ -5,7 +5,7 @@ import typer
 
 from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
-from edgecoach.cli.common import open_store, print_json, settings
+from edgecoach.cli.common import known_user, open_store, print_json, settings
 from edgecoach.contract import Feedback, parse
 from edgecoach.errors import ValidationFailed
 from edgecoach.feedback import give_feedback
@@ -89,6 +89,7 @@ def feedback(
 def user_export(user_id: str = typer.Argument(help="The user whose data to export.")) -> None:
     """Print one JSON document of everything stored about the user."""
     with open_store() as store:
+        known_user(store, user_id)
         print_json(store.retention.export_user(user_id))
 
 
@@ -96,6 +97,7 @@ def user_export(user_id: str = typer.Argument(help="The user whose data to expor
 def user_delete(user_id: str = typer.Argument(help="The user whose data to delete.")) -> None:
     """Delete every row and cached clip of the user, for good."""
     with open_store() as store:
+        known_user(store, user_id)
         print_json({"userId": user_id, "deleted": store.retention.delete_user(user_id)})
 
 
