@@ -4,6 +4,7 @@ Precedence: keyword arguments > environment (EDGECOACH_*, nested with "__") > TO
 (EDGECOACH_CONFIG, else config/edgecoach.toml of the checkout) > defaults below.
 """
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -41,6 +43,8 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     unix_socket: Path | None = None
+    # The CLI's private socket beside TCP (unset: made from the runtime and data dirs).
+    cli_socket: Path | None = None
 
 
 class UpstreamSettings(BaseModel):
@@ -102,6 +106,18 @@ class CoachSettings(BaseModel):
         default=None, description="directory with model.onnx and tokenizer.json of a causal LM")
 
 
+def default_runtime_dir() -> Path:
+    """$XDG_RUNTIME_DIR/edgecoach (systemd makes it: RuntimeDirectory=edgecoach), else
+    /run/user/<uid>/edgecoach, else /tmp/edgecoach-<uid> (its owner and mode are checked
+    before a socket is made in it)."""
+    uid = os.getuid()
+    if base := os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(base) / "edgecoach"
+    if Path(f"/run/user/{uid}").is_dir():
+        return Path(f"/run/user/{uid}/edgecoach")
+    return Path(f"/tmp/edgecoach-{uid}")
+
+
 class Settings(BaseSettings):
     """Everything the daemon needs to start; validated once."""
 
@@ -116,6 +132,7 @@ class Settings(BaseSettings):
     user_id: str = Field(default="athlete", min_length=1, max_length=128)
     persona: PersonaId = "alice"
     log_level: LogLevel = "INFO"
+    runtime_dir: Path = Field(default_factory=lambda: default_runtime_dir())
     api: ApiSettings = Field(default_factory=ApiSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
@@ -129,6 +146,15 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_capitals(cls, level: object) -> object:
         return level.upper() if isinstance(level, str) else level
+
+    @model_validator(mode="after")
+    def _cli_socket_per_data_dir(self) -> "Settings":
+        # One daemon per data dir, so one socket per data dir: test and demo daemons
+        # beside the real one never take each other's socket.
+        if self.api.cli_socket is None:
+            digest = hashlib.sha256(str(self.data_dir.absolute()).encode()).hexdigest()
+            self.api.cli_socket = self.runtime_dir / f"api-{digest[:12]}.sock"
+        return self
 
     @property
     def database_path(self) -> Path:
