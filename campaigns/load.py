@@ -102,6 +102,10 @@ def run(events: int = SMALL["events"], seconds: float = SMALL["seconds"],
     with DaemonProcess(root / "data") as daemon:
         daemon.wait_ready()
         figures.rss_kb_ready = daemon.rss_kb()
+        # Every user shares the owner's hourly tier: a trainer owner leaves each free user
+        # its own limits to reach.
+        daemon.client.put("/v1/users/athlete/subscription", json={
+            "userId": "athlete", "subscriptionType": "trainer"}).raise_for_status()
         for user, cap in caps.items():
             if cap == DAILY_CAP:
                 reply = daemon.client.put(f"/v1/users/{user}/subscription", json={

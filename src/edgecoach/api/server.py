@@ -29,6 +29,9 @@ SOCKET_MODE = 0o600
 GRACEFUL_SHUTDOWN_SECONDS = 5
 STARTUP_POLL_SECONDS = 0.01
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+# asyncio accepts up to this many connections at each wake-up, each a descriptor until
+# the guard closes it: with uvicorn's 2,048 a flood could outrun LimitNOFILE=1024.
+ACCEPT_BACKLOG = 128
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -148,7 +151,7 @@ class ApiServer:
         config = uvicorn.Config(
             self.app, log_config=None, lifespan="off", server_header=False, access_log=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, proxy_headers=False,
-            http=self.guard.protocol())
+            http=self.guard.protocol(), backlog=ACCEPT_BACKLOG)
         self._server = _EmbeddedServer(config)
         self._restore_exception_handler = quiet_accept_failures(asyncio.get_running_loop(),
                                                                 self.guard)
