@@ -5,7 +5,7 @@ Each starts real daemons or a real LocalConvex; docs/reliability.md has the full
 
 from pathlib import Path
 
-from campaigns import bad_input, crash, load, security, upstream_faults
+from campaigns import bad_input, connections, crash, load, security, upstream_faults
 
 
 def test_crash_loses_nothing_acknowledged(tmp_path: Path) -> None:
@@ -65,3 +65,13 @@ def test_security_figures(tmp_path: Path) -> None:
     assert figures.deleted_rows["voice_responses"] == 2
     assert figures.traces_after_delete_running == figures.traces_after_delete_stopped == 0
     assert figures.notes == []
+
+
+def test_a_flood_of_half_open_requests_keeps_the_api_reachable(tmp_path: Path) -> None:
+    figures = connections.run(workdir=tmp_path)
+    assert figures.attacker_connections_closed_by_daemon > 0
+    assert figures.tcp_with_token["ok"] > 0 and figures.cli_socket["failed"] == 0
+    assert figures.tcp_with_token["failed"] <= figures.tcp_with_token["ok"] // 10
+    assert figures.daemon_fds_max < connections.SYSTEMD_DEFAULT_NOFILE
+    assert figures.log_tracebacks == 0 and figures.log_accept_failures == 0
+    assert figures.log_bytes < 20_000
