@@ -12,7 +12,7 @@ import pytest
 
 from edgecoach.api import QueueDaemonPort, body_limit, create_app
 from edgecoach.api.admission import CLOCK_WINDOW_SECONDS
-from edgecoach.api.errors import MAX_ECHOED_CHARS
+from edgecoach.api.errors import MAX_ECHOED_CHARS, MAX_PROBLEMS
 from edgecoach.store import Store
 from tests import test_api
 from tests.test_api import TOKEN, USER, Live, Running, event_body, snapshot
@@ -125,6 +125,10 @@ async def test_a_422_echoes_no_long_input(api: Running) -> None:
     whole = await api.client.post("/v1/events", json={"triggerId": "set-end",
                                                       "userId": USER, "context": "y" * 60_000})
     assert whole.status_code == 422 and len(whole.content) < 1000
+    many = await api.client.post("/v1/events", json={
+        **event_body(), "context": {f"k{number}": 1 for number in range(5000)}})
+    assert many.status_code == 422
+    assert len(many.json()["detail"]) == MAX_PROBLEMS and len(many.content) < 2000
 
 
 # --- client clocks and sources -------------------------------------------------------------

@@ -42,6 +42,8 @@ RETRY_AFTER_SECONDS = "1"
 REQUEST_PARTS = ("body", "query", "path")
 # A 422 echoes a refused value up to this length, never a whole body.
 MAX_ECHOED_CHARS = 40
+# A body of thousands of unknown fields would otherwise get thousands of problems back.
+MAX_PROBLEMS = 10
 OMITTED = object()
 
 
@@ -129,9 +131,10 @@ def _safe_problem(problem: dict) -> dict:
 
 
 async def _handle_bad_body(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's own 422, with only short, encodable inputs echoed (see `echoed_input`)."""
+    """FastAPI's own 422: its first problems, with only short, encodable inputs echoed
+    (see `echoed_input`)."""
     assert isinstance(error, RequestValidationError)
-    problems = [_safe_problem(dict(problem)) for problem in error.errors()]
+    problems = [_safe_problem(dict(problem)) for problem in error.errors()[:MAX_PROBLEMS]]
     return JSONResponse({"detail": jsonable_encoder(problems)},
                         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
