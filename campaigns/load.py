@@ -102,6 +102,10 @@ def run(events: int = SMALL["events"], seconds: float = SMALL["seconds"],
     with DaemonProcess(root / "data") as daemon:
         daemon.wait_ready()
         figures.rss_kb_ready = daemon.rss_kb()
+        # Every user shares the owner's hourly tier: a trainer owner leaves each free user
+        # its own limits to reach.
+        daemon.client.put("/v1/users/athlete/subscription", json={
+            "userId": "athlete", "subscriptionType": "trainer"}).raise_for_status()
         for user, cap in caps.items():
             if cap == DAILY_CAP:
                 reply = daemon.client.put(f"/v1/users/{user}/subscription", json={
@@ -109,7 +113,9 @@ def run(events: int = SMALL["events"], seconds: float = SMALL["seconds"],
                     "devicePreferences": {"maxDailyCoaching": DAILY_CAP}})
                 reply.raise_for_status()
         names = list(caps)
-        base = time.time()
+        # A minute apart and all in the past, marked as a replay: 10,000 minutes do not fit
+        # in the 24 h a live event may be old, and no event may be dated ahead of the daemon.
+        base = time.time() - 60 * events
         started = time.monotonic()
         for number in range(events):
             user = names[number % len(names)]
@@ -117,7 +123,7 @@ def run(events: int = SMALL["events"], seconds: float = SMALL["seconds"],
             time.sleep(max(0.0, due - time.monotonic()))
             reply = daemon.post_event({
                 "triggerId": "workout-end", "userId": user,
-                "timestamp": base + 60 * number,
+                "timestamp": base + 60 * number, "source": "replay",
                 "context": {"totalSets": number % 12 + 1, "volume": 50 * (number % 40)}})
             figures.events_posted += 1
             if reply.status_code == 202:

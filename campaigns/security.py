@@ -24,6 +24,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ def _coach(daemon: DaemonProcess, user: str, count: int) -> list[str]:
     ids = []
     for number in range(count):
         reply = daemon.post_event({"triggerId": "workout-end", "userId": user,
-                                   "timestamp": 2e9 + 600 * number,
+                                   "timestamp": time.time() - 600 * (count - number),
                                    "context": {"totalSets": number + 3, "heartRate": 150}})
         reply.raise_for_status()
         ids.append(reply.json()["eventId"])

@@ -463,8 +463,9 @@ async def test_openapi_document_lists_every_route_and_the_bearer_scheme(api: Run
         "/v1/users/{userId}/subscription", "/v1/users/{userId}/export", "/v1/users/{userId}",
         "/v1/users/{userId}/talk"}
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    event = document["components"]["schemas"]["WorkoutEvent"]
+    event = document["components"]["schemas"]["ApiEvent"]
     assert "triggerId" in event["properties"]
+    assert event["properties"]["source"]["enum"] == ["api", "replay"]
 
 
 async def test_docs_pages_are_not_served(api: Running) -> None:

@@ -6,7 +6,7 @@ Each starts real daemons or a real LocalConvex; docs/reliability.md has the full
 from pathlib import Path
 
 import pytest
-from campaigns import bad_input, crash, load, security, upstream_faults
+from campaigns import bad_input, connections, crash, load, security, upstream_faults
 
 # Bounds for the CI sizes, near what the full runs measured (docs/reliability.md): a
 # restart took at most 3.7 s (24 s seen here with 8 jobs on 2 cores), RSS grew 12 MB after
@@ -82,3 +82,13 @@ def test_security_figures(tmp_path: Path) -> None:
     assert figures.deleted_rows["voice_responses"] == 2
     assert figures.traces_after_delete_running == figures.traces_after_delete_stopped == 0
     assert figures.notes == []
+
+
+def test_a_flood_of_half_open_requests_keeps_the_api_reachable(tmp_path: Path) -> None:
+    figures = connections.run(workdir=tmp_path)
+    assert figures.attacker_connections_closed_by_daemon > 0
+    assert figures.tcp_with_token["ok"] > 0 and figures.cli_socket["failed"] == 0
+    assert figures.tcp_with_token["failed"] <= figures.tcp_with_token["ok"] // 10
+    assert figures.daemon_fds_max < connections.SYSTEMD_DEFAULT_NOFILE
+    assert figures.log_tracebacks == 0 and figures.log_accept_failures == 0
+    assert figures.log_bytes < 20_000

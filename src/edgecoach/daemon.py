@@ -62,6 +62,7 @@ def build_parts(settings: Settings, store: Store | None = None,
 
     catalog = load_catalog(settings.config_dir)
     store = store or Store.open(settings.database_path)
+    store.limits.device_owner = settings.user_id  # every user shares the owner's tier
     generator = LineGenerator.load(settings.models_dir, settings.coach.alternative_model,
                                    personas=catalog.personas)
     voice = VoiceService.load(catalog.personas, store.database, settings.cache,

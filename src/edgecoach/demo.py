@@ -117,7 +117,8 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
 
             def show(offset: float, outcome: Outcome | None) -> None:
                 if outcome:
-                    bar.console.print(describe_outcome(offset, outcome), highlight=False)
+                    bar.console.print(describe_outcome(offset, outcome), highlight=False,
+                                      markup=False)  # '[' in a line is text
                 bar.update(task, completed=offset)
 
             report = await coach_recording(pipeline, settings, options.recording, DEMO_USER,
@@ -130,6 +131,8 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
         if transcript:
             transcript.close()
         store.close()
+    if isinstance(parts.player.sink, TeeSink) and (failure := parts.player.sink.wav_failure()):
+        raise failure  # a full disk: the run is not whole, and says so
     return report
 
 

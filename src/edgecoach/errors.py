@@ -91,3 +91,7 @@ class UpstreamOffline(UpstreamUnavailable):
 
 class UpstreamRejected(UpstreamUnavailable):
     """The deployment answered but refused the call (`{"status": "error"}`, HTTP 4xx)."""
+
+
+class NotTheDaemon(EdgeCoachError):
+    """What answered at the daemon's local socket is not this user's EdgeCoach daemon."""

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from edgecoach import __version__
 from edgecoach.api.auth import TokenMiddleware, bearer_scheme
+from edgecoach.api.body_limit import BodyLimitMiddleware
 from edgecoach.api.context import ApiContext
 from edgecoach.api.errors import COMMON_RESPONSES, install_error_handlers
 from edgecoach.api.models import reject_repeated_query_parameters
@@ -45,6 +46,8 @@ def create_app(
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.context = ApiContext(store=store, daemon=daemon, user_id=user_id)
+    # The last added runs first: the token is checked before any body is read.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TokenMiddleware, token=token)
     install_error_handlers(app)
     app.include_router(coaching_router)

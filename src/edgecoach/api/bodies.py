@@ -7,7 +7,9 @@ of it to `strict_body`, which reads the body again in strict mode. The one coerc
 is JSON Schema's own: an integer may be written `8.0`.
 """
 
-from typing import TypeVar
+import json
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -18,9 +20,36 @@ from edgecoach.contract.base import strict_problems
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def _lone_surrogates(value: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple]:
+    """Where the parsed JSON holds text that is not Unicode (a lone surrogate, '\\ud800'):
+    JSON allows the escape, but no such text can be stored, printed or sent upstream."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lone_surrogates(key, (*loc, key))
+            yield from _lone_surrogates(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _lone_surrogates(item, (*loc, index))
+
+
+def _refuse_lone_surrogates(body: bytes) -> None:
+    bad = next(_lone_surrogates(json.loads(body)), None)
+    if bad is not None:
+        raise RequestValidationError([{
+            "type": "string_unicode", "loc": ("body", *bad),
+            "msg": "Input should be valid Unicode text (it holds a lone surrogate)"}])
+
+
 async def strict_body(request: Request, validated: Model) -> Model:
     """`validated` if the raw body also passes strict validation; 422 naming the field if not."""
-    if problems := strict_problems(type(validated), await request.body()):
+    body = await request.body()
+    _refuse_lone_surrogates(body)  # before pydantic's JSON parser, which names no field
+    if problems := strict_problems(type(validated), body):
         raise RequestValidationError([
             {**problem, "loc": ("body", *problem["loc"])} for problem in problems])
     return validated

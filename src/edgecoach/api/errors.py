@@ -1,6 +1,7 @@
 """The one place where EdgeCoach errors become HTTP statuses and bodies."""
 
 import logging
+import math
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
@@ -39,6 +40,11 @@ STATUS_BY_ERROR: tuple[tuple[type[EdgeCoachError], int], ...] = (
 DEFAULT_STATUS = status.HTTP_409_CONFLICT
 RETRY_AFTER_SECONDS = "1"
 REQUEST_PARTS = ("body", "query", "path")
+# A 422 echoes a refused value up to this length, never a whole body.
+MAX_ECHOED_CHARS = 40
+# A body of thousands of unknown fields would otherwise get thousands of problems back.
+MAX_PROBLEMS = 10
+OMITTED = object()
 
 
 class ErrorBody(BaseModel):
@@ -78,7 +84,8 @@ def validation_body(error: ValidationFailed) -> dict:
     field came from a JSON body, as the contract's own errors do ("context.reps").
     """
     parts = error.field.split(".")
-    loc = parts if parts[0] in REQUEST_PARTS else ["body", *parts]
+    placed = parts if parts[0] in REQUEST_PARTS else ["body", *parts]
+    loc = [echoed_input(part) for part in placed]
     return {"detail": [{"loc": loc, "msg": error.reason, "type": "value_error"}]}
 
 
@@ -94,13 +101,40 @@ async def _handle_edgecoach_error(request: Request, error: Exception) -> JSONRes
     return JSONResponse({"detail": str(error)}, status_code=code, headers=headers)
 
 
+def echoed_input(value: object) -> object:
+    """What a 422 may show of the value it refuses: a short, finite, encodable scalar.
+
+    Echoing whole inputs sent a 6 MB body back; NaN, Infinity and lone surrogates made
+    the 422 itself fail to encode (a 500). Anything else is left out.
+    """
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, str):
+        text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text if len(text) <= MAX_ECHOED_CHARS else text[:MAX_ECHOED_CHARS] + "..."
+    return OMITTED
+
+
+def _safe_problem(problem: dict) -> dict:
+    safe = {key: value for key, value in problem.items() if key not in ("input", "ctx")}
+    # An unknown field's name is the client's text too.
+    safe["loc"] = [part if isinstance(part, int) else echoed_input(str(part))
+                   for part in problem.get("loc", ())]
+    if "input" in problem and (echo := echoed_input(problem["input"])) is not OMITTED:
+        safe["input"] = echo
+    if isinstance(problem.get("ctx"), dict):
+        safe["ctx"] = {key: echoed_input(value) for key, value in problem["ctx"].items()
+                       if echoed_input(value) is not OMITTED}
+    return safe
+
+
 async def _handle_bad_body(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's own 422, minus an input that is not text: a body of raw bytes (no JSON
-    content type, not UTF-8) made its default handler fail with a 500."""
+    """FastAPI's own 422: its first problems, with only short, encodable inputs echoed
+    (see `echoed_input`)."""
     assert isinstance(error, RequestValidationError)
-    problems = [{key: value for key, value in problem.items()
-                 if not (key == "input" and isinstance(value, bytes))}
-                for problem in error.errors()]
+    problems = [_safe_problem(dict(problem)) for problem in error.errors()[:MAX_PROBLEMS]]
     return JSONResponse({"detail": jsonable_encoder(problems)},
                         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 

@@ -1,11 +1,13 @@
 """Request and response bodies of the API that are not entities of the contract."""
 
-from typing import Annotated, Any
+import time
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Request
 from pydantic import Field
 
 from edgecoach.api.port import TalkDirection
+from edgecoach.contract import WorkoutEvent
 from edgecoach.contract.base import CamelModel
 from edgecoach.errors import ValidationFailed
 from edgecoach.sources.script import ScriptSet
@@ -35,6 +37,23 @@ def reject_repeated_query_parameters(request: Request) -> None:
         if key in seen:
             raise ValidationFailed(f"query.{key}", "given more than once")
         seen.add(key)
+
+
+class ApiEvent(WorkoutEvent):
+    """A workout event as the companion app may send it: the daemon's own sources ("ble",
+    "script", "cli", "demo") cannot be claimed, and its time is checked against the
+    daemon's clock (see api/admission.py)."""
+
+    source: Literal["api", "replay"] = Field(
+        default="api", description='"replay" for a past workout\'s events (kept in workout '
+        'time; needed beyond 24 h old)')
+    timestamp: float = Field(
+        default_factory=time.time, ge=0,
+        description="Unix seconds; within 24 h of the daemon's clock unless a replay; a time "
+        "ahead of the daemon's clock is replaced by the daemon's")
+
+    def as_workout_event(self) -> WorkoutEvent:
+        return WorkoutEvent.model_validate(self.model_dump())
 
 
 class EventAccepted(CamelModel):

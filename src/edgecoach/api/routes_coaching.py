@@ -1,14 +1,17 @@
 """Events in, responses and feedback out, and the daemon's status."""
 
 import asyncio
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
+from edgecoach.api.admission import admit_event
 from edgecoach.api.bodies import strict_body
 from edgecoach.api.context import ApiContext, get_context
 from edgecoach.api.errors import BAD_BODY_RESPONSE, NOT_FOUND_RESPONSE
 from edgecoach.api.models import (
+    ApiEvent,
     EventAccepted,
     PlanAccepted,
     PlanRequest,
@@ -16,7 +19,7 @@ from edgecoach.api.models import (
     StatusQuery,
     StatusReport,
 )
-from edgecoach.contract import Feedback, VoiceResponse, WorkoutEvent
+from edgecoach.contract import Feedback, VoiceResponse
 from edgecoach.feedback import give_feedback
 from edgecoach.sources.script import plan_of_sets
 
@@ -26,11 +29,11 @@ Context = Annotated[ApiContext, Depends(get_context)]
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=EventAccepted,
              responses=BAD_BODY_RESPONSE)
-async def post_event(event: WorkoutEvent, request: Request, context: Context) -> EventAccepted:
+async def post_event(event: ApiEvent, request: Request, context: Context) -> EventAccepted:
     """Queue a workout event from the companion app; the daemon stores and coaches it."""
-    event = await strict_body(request, event)
-    await context.daemon.submit(event)
-    return EventAccepted(event_id=event.id)
+    admitted = admit_event(await strict_body(request, event), time.time())
+    await context.daemon.submit(admitted)
+    return EventAccepted(event_id=admitted.id)
 
 
 @router.post("/workouts/plan", status_code=status.HTTP_202_ACCEPTED,

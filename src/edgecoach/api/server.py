@@ -13,12 +13,13 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from edgecoach.api.connections import ConnectionGuard, ConnectionLimits, quiet_accept_failures
 from edgecoach.errors import ConfigError
 from edgecoach.settings import ApiSettings
 
@@ -28,6 +29,9 @@ SOCKET_MODE = 0o600
 GRACEFUL_SHUTDOWN_SECONDS = 5
 STARTUP_POLL_SECONDS = 0.01
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+# asyncio accepts up to this many connections at each wake-up, each a descriptor until
+# the guard closes it: with uvicorn's 2,048 a flood could outrun LimitNOFILE=1024.
+ACCEPT_BACKLOG = 128
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -89,15 +93,38 @@ def bind_unix(path: Path) -> socket.socket:
     return sock
 
 
-class ApiServer:
-    """`async with ApiServer(app, settings) as server:` serves until the block ends."""
+def bind_private_unix(path: Path) -> socket.socket:
+    """A Unix socket in a folder only this user may write in (the runtime dir): a socket
+    elsewhere could be swapped for another user's."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.lstat()
+    except OSError as error:
+        raise ConfigError(f"api: cannot make {folder}: {error.strerror}") from None
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        raise ConfigError(f"api: {folder} must be a folder of this user that no one else may "
+                          "write in; refusing to put the CLI's socket there")
+    return bind_unix(path)
 
-    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+
+class ApiServer:
+    """`async with ApiServer(app, settings) as server:` serves until the block ends.
+
+    Besides the TCP socket, the CLI's private Unix socket (`settings.cli_socket`) is served,
+    with connection limits of its own (connections.py)."""
+
+    def __init__(self, app: ASGIApp, settings: ApiSettings,
+                 limits: ConnectionLimits | None = None) -> None:
         self.app = app
         self.settings = settings
         self.socket: socket.socket | None = None
+        self.cli_socket: socket.socket | None = None
+        self.guard = ConnectionGuard(limits or ConnectionLimits())
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task | None = None
+        self._restore_exception_handler: Callable[[], None] | None = None
 
     @property
     def address(self) -> str:
@@ -114,11 +141,21 @@ class ApiServer:
             self.socket = bind_unix(settings.unix_socket)
         else:
             self.socket = bind_tcp(settings.host, settings.port)
+            if settings.cli_socket is not None:
+                try:
+                    self.cli_socket = bind_private_unix(settings.cli_socket)
+                except ConfigError:
+                    self.socket.close()
+                    raise
+        sockets = [sock for sock in (self.socket, self.cli_socket) if sock is not None]
         config = uvicorn.Config(
             self.app, log_config=None, lifespan="off", server_header=False, access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, proxy_headers=False)
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, proxy_headers=False,
+            http=self.guard.protocol(), backlog=ACCEPT_BACKLOG)
         self._server = _EmbeddedServer(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[self.socket]),
+        self._restore_exception_handler = quiet_accept_failures(asyncio.get_running_loop(),
+                                                                self.guard)
+        self._task = asyncio.create_task(self._server.serve(sockets=sockets),
                                          name="edgecoach-api")
         try:
             while not self._server.started:
@@ -151,9 +188,15 @@ class ApiServer:
         except Exception:
             log.exception("API server failed")
         self.socket.close()
+        if self._restore_exception_handler is not None:
+            self._restore_exception_handler()
         if self.settings.unix_socket is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.settings.unix_socket.unlink()
+        if self.cli_socket is not None and self.settings.cli_socket is not None:
+            self.cli_socket.close()
+            with contextlib.suppress(FileNotFoundError):
+                self.settings.cli_socket.unlink()
 
 
 async def serve_api(app: ASGIApp, settings: ApiSettings) -> None:

@@ -5,6 +5,7 @@ when its `stop` event is set: that is how a line is cut the moment the earbuds g
 """
 
 import logging
+import os
 import threading
 import wave
 from collections.abc import Iterator
@@ -60,21 +61,39 @@ class WavDirSink:
         directory.mkdir(parents=True, exist_ok=True)
         self.count = len(list(directory.glob("*.wav")))  # a rerun goes on numbering
         self.written: list[Path] = []
+        # The first file that could not be written (a full disk): later lines are not
+        # tried, and the run ends with this error rather than with a folder missing lines.
+        self.failure: AudioOutputError | None = None
 
     def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
+        if self.failure is not None:
+            return
         self.count += 1
         path = self.directory / f"{self.count:04d}-{label}.wav"
-        self.write(path, np.concatenate(list(line.pieces())), line.sample_rate)
+        try:
+            self.write(path, np.concatenate(list(line.pieces())), line.sample_rate)
+        except AudioOutputError as error:
+            self.failure = error
+            raise
         self.written.append(path)
 
     @staticmethod
     def write(path: Path, samples: np.ndarray, sample_rate: int) -> None:
-        """One 16-bit mono WAV file."""
-        with wave.open(str(path), "wb") as file:
-            file.setnchannels(1)
-            file.setsampwidth(2)
-            file.setframerate(sample_rate)
-            file.writeframes(np.asarray(samples, dtype=np.int16).tobytes())
+        """One 16-bit mono WAV file, whole or not at all: written beside it, then renamed,
+        so a full disk leaves no truncated file that looks like a line."""
+        partial = path.with_name(f".{path.name}.partial")
+        try:
+            # Opened here, not by wave.open: its writer fails again in __del__ when the
+            # open itself fails.
+            with partial.open("wb") as raw, wave.open(raw, "wb") as file:
+                file.setnchannels(1)
+                file.setsampwidth(2)
+                file.setframerate(sample_rate)
+                file.writeframes(np.asarray(samples, dtype=np.int16).tobytes())
+            os.replace(partial, path)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise AudioOutputError(f"{path}: {error.strerror or error}") from None
 
 
 class SoundDeviceSink:
@@ -109,6 +128,11 @@ class TeeSink:
     def __init__(self, *sinks: AudioSink) -> None:
         self.sinks = sinks
         self.name = "+".join(sink.name for sink in sinks)
+
+    def wav_failure(self) -> AudioOutputError | None:
+        """Why a WAV file of the run could not be written, if one could not."""
+        return next((sink.failure for sink in self.sinks
+                     if isinstance(sink, WavDirSink) and sink.failure), None)
 
     def play(self, line: Playable, label: str, stop: threading.Event | None = None) -> None:
         for sink in self.sinks:

@@ -6,6 +6,7 @@ import sys
 import typer
 
 from edgecoach.errors import EdgeCoachError
+from edgecoach.safe_text import safe_text
 
 app = typer.Typer(
     help="EdgeCoach: an offline workout-coaching daemon.",
@@ -25,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="edgecoach", standalone_mode=False)
     except EdgeCoachError as error:
-        print(f"edgecoach: error: {error}", file=sys.stderr)
+        print(f"edgecoach: error: {safe_text(str(error))}", file=sys.stderr)
+        return USER_ERROR
+    except OSError as error:  # a path the command was given that the system refused
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"edgecoach: error: {safe_text(where + (error.strerror or str(error)))}",
+              file=sys.stderr)
         return USER_ERROR
     except typer.Exit as done:
         return done.exit_code

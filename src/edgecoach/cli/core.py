@@ -1,11 +1,11 @@
 """Status, configuration, feedback, user data and purge commands."""
 
-import httpx
 import typer
 
+from edgecoach.api.local_client import DaemonNotRunning, daemon_status
 from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
-from edgecoach.cli.common import open_store, print_json, settings
+from edgecoach.cli.common import known_user, open_store, print_json, settings
 from edgecoach.contract import Feedback, parse
 from edgecoach.errors import ValidationFailed
 from edgecoach.feedback import give_feedback
@@ -43,20 +43,16 @@ def status() -> None:
 
 
 def running_daemon_status(config: Settings) -> dict | str:
-    """The running daemon's own status (earbuds, strap, heart rate) from its local API."""
-    if not config.api.enabled or not config.token_path.exists():
+    """The running daemon's own status (earbuds, strap, heart rate) from its local API,
+    asked over its private Unix socket only: the token never goes to a TCP port that
+    another local user may have bound (see api/local_client.py)."""
+    path = config.api.unix_socket or config.api.cli_socket
+    if not config.api.enabled or path is None or not config.token_path.exists():
         return "not running"
-    token = config.token_path.read_text().strip()
-    if config.api.unix_socket:
-        base, transport = "http://edgecoach", httpx.HTTPTransport(uds=str(config.api.unix_socket))
-    else:
-        base, transport = f"http://{config.api.host}:{config.api.port}", None
     try:
-        with httpx.Client(base_url=base, transport=transport, timeout=2) as client:
-            reply = client.get("/v1/status", headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError:
+        return daemon_status(path, config.token_path.read_text().strip())
+    except DaemonNotRunning:
         return "not running"
-    return reply.json().get("daemon", {}) if reply.status_code == 200 else "not running"
 
 
 @config_app.command("show")
@@ -89,6 +85,7 @@ def feedback(
 def user_export(user_id: str = typer.Argument(help="The user whose data to export.")) -> None:
     """Print one JSON document of everything stored about the user."""
     with open_store() as store:
+        known_user(store, user_id)
         print_json(store.retention.export_user(user_id))
 
 
@@ -96,6 +93,7 @@ def user_export(user_id: str = typer.Argument(help="The user whose data to expor
 def user_delete(user_id: str = typer.Argument(help="The user whose data to delete.")) -> None:
     """Delete every row and cached clip of the user, for good."""
     with open_store() as store:
+        known_user(store, user_id)
         print_json({"userId": user_id, "deleted": store.retention.delete_user(user_id)})
 
 

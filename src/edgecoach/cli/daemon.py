@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import typer
 from rich.console import Console
 
 from edgecoach.cli import app
-from edgecoach.cli.common import settings
+from edgecoach.cli.common import output_dir, settings
 from edgecoach.contract.vocabulary import PersonaId
 from edgecoach.errors import DaemonFailed, ValidationFailed
 
@@ -69,8 +70,9 @@ def demo(
         run_demo,
     )
 
-    if speed < 0:
+    if speed < 0 or math.isnan(speed):
         raise ValidationFailed("--speed", "must be 0 (as fast as possible) or positive")
+    output_dir(out, "--out")
     config = settings()
     configure_logging("WARNING")
     options = DemoOptions(persona=persona, speed=speed,

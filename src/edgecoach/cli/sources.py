@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 
 from edgecoach.cli import app
-from edgecoach.cli.common import settings
+from edgecoach.cli.common import output_file, settings
 from edgecoach.contract import PERSONA_IDS, WorkoutEvent
 from edgecoach.errors import ValidationFailed
+from edgecoach.safe_text import safe_text
 from edgecoach.session.talk_budget import CHATTINESS_LEVELS
 from edgecoach.settings import Settings
 from edgecoach.sources import HeartRateSample, ReplayItem, StrainMeter, replay
@@ -48,7 +49,9 @@ def replay_command(
         raise ValidationFailed("chattiness", f"must be one of {', '.join(CHATTINESS_LEVELS)}")
     if not file.is_file():
         raise ValidationFailed("FILE", f"{file} is not a file")
-    print(f"replaying {file.name} (persona {chosen}, speed {speed:g})", flush=True)
+    if transcript is not None:
+        output_file(transcript, "--transcript")
+    print(f"replaying {safe_text(file.name)} (persona {chosen}, speed {speed:g})", flush=True)
     if events_only:
         print_events(file, config, speed, samples)
         return
@@ -85,4 +88,4 @@ def format_item(item: ReplayItem) -> str:
     details = " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
                        for key, value in context.items()
                        if value is not None and value is not False)
-    return f"{clock}  {payload.trigger_id:<12} {details}"
+    return f"{clock}  {payload.trigger_id:<12} {safe_text(details)}"

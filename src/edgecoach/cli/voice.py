@@ -1,5 +1,6 @@
 """`edgecoach say`: speak (or write) one line through the audio cache."""
 
+import logging
 import time
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import typer
 from edgecoach.audio import WavDirSink, make_output
 from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
-from edgecoach.cli.common import open_store, print_json, settings
+from edgecoach.cli.common import open_store, output_file, print_json, settings
 from edgecoach.contract.vocabulary import PersonaId
 from edgecoach.errors import ValidationFailed
 from edgecoach.voice import VoiceService
@@ -25,6 +26,15 @@ def say(
         raise ValidationFailed("--text", "must not be empty")
     config = settings()
     catalog = load_catalog(config.config_dir)
+    longest = max(trigger.max_response_length for trigger in catalog.triggers.values())
+    if len(text) > longest:
+        raise ValidationFailed("--text", f"{len(text)} characters; the coach's longest line "
+                                         f"is {longest}")
+    if out is not None:
+        output_file(out, "--out")
+    # A failed synthesis is logged for the daemon, where nobody may wait for the line;
+    # here it is raised to this command, which says it once.
+    logging.getLogger("edgecoach.voice.service").setLevel(logging.CRITICAL)
     with open_store(config) as store:
         started = time.perf_counter()
         voice = VoiceService.load(catalog.personas, store.database, config.cache,
@@ -33,7 +43,6 @@ def say(
         stream = voice.open(persona, text)
         if out is not None:
             line = stream.result()
-            out.parent.mkdir(parents=True, exist_ok=True)
             WavDirSink.write(out, line.audio, line.sample_rate)
             output = str(out)
         else:

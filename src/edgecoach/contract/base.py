@@ -12,8 +12,10 @@ from edgecoach.errors import ValidationFailed
 class CamelModel(BaseModel):
     """Python attributes in snake_case, JSON in the seed's camelCase; unknown fields rejected."""
 
+    # allow_inf_nan=False: NaN and Infinity are refused as values of every float field.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True,
+        allow_inf_nan=False,
     )
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import time
 import uuid
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from edgecoach.contract.base import CamelModel
 from edgecoach.contract.vocabulary import (
@@ -13,6 +13,7 @@ from edgecoach.contract.vocabulary import (
     EventSource,
     TriggerId,
 )
+from edgecoach.safe_text import safe_text
 
 HeartRate = Annotated[int, Field(ge=HEART_RATE_MIN, le=HEART_RATE_MAX)]
 
@@ -40,6 +41,12 @@ class WorkoutContext(CamelModel):
     zone_high: HeartRate | None = None
     personal_best: bool = False
     last_set: bool = False
+
+    @field_validator("exercise")
+    @classmethod
+    def _printable_exercise(cls, exercise: str | None) -> str | None:
+        # Said, shown in a toast and printed on terminals: control characters are dropped.
+        return safe_text(exercise) or None if exercise is not None else None
 
     def biometric_free(self) -> "WorkoutContext":
         """A copy without heart rate, strain and sleep (for `excludeBiometrics`)."""

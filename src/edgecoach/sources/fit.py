@@ -78,10 +78,11 @@ def read_fit(path: Path) -> Recording:
         raise RecordingError(f"{path}: {size} bytes is too large for a workout recording")
     messages, problem = _decode(path)
     usable = messages["lap"] or messages["record"]
-    if problem and not usable:
-        raise RecordingError(f"{path}: not a readable FIT activity ({problem})")
-    if not (messages["session"] or messages["lap"] or messages["record"]):
-        raise RecordingError(f"{path}: FIT file without session, laps or records")
+    # An empty file, a clean one without data and one cut before its first lap or record
+    # all have nothing to replay, and say so alike.
+    if not usable and (problem or not messages["session"]):
+        raise RecordingError(f"{path}: no laps or heart-rate records to replay "
+                             f"({problem or 'none in the file'})")
     recording = _build(path, messages, problem)
     if problem:
         log.warning("%s: %s; replaying the %d lap(s) and %d heart-rate record(s) read",

@@ -23,6 +23,8 @@ HOURLY_LIMITS: dict[str, dict[str, int]] = {
     "trainer": {"coaching_trigger": 1000, "tts_generation": 500},
 }
 REMAINING_KEYS = {"coaching_trigger": "coachingPerHour", "tts_generation": "ttsPerHour"}
+# The rate_limits rows of the whole device: no user id is empty (the contract says 1-128).
+DEVICE = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,23 @@ def _count(
 class Limits:
     def __init__(self, database: Database) -> None:
         self.database = database
+        # The device's owner (the daemon's athlete): when set, every user together stays
+        # within the owner's hourly tier, so new user ids bring no fresh quota.
+        self.device_owner: str | None = None
+
+    def _device_denial(self, db: sqlite_utils.Database, request_type: str,
+                       hour: float) -> tuple[str | None, int]:
+        """Why the device as a whole may not make this request now, and its hourly max."""
+        if self.device_owner is None:
+            return None, 0
+        row = db.execute("select subscriptionType from subscriptions where userId = ?",
+                         [self.device_owner]).fetchone()
+        tier = row[0] if row else "free"
+        maximum = HOURLY_LIMITS[tier][request_type]
+        if _window_count(db, DEVICE, request_type, HOUR, hour) >= maximum:
+            return (f"device-wide hourly {request_type} limit of {maximum} reached (the "
+                    f"owner's {tier} tier, shared by every user)"), maximum
+        return None, maximum
 
     def try_acquire(
         self,
@@ -90,12 +109,16 @@ class Limits:
                 db, user_id, request_type, DAY, day
             ) >= max_daily_coaching:
                 reason = f"daily coaching limit of {max_daily_coaching} reached"
+            device_reason, device_max = self._device_denial(db, request_type, hour)
+            reason = reason or device_reason
             if reason:
                 db.table("limit_denials").insert(
                     {"userId": user_id, "requestType": request_type, "reason": reason,
                      "eventId": event_id, "createdAt": now})
                 return LimitDecision(False, reason)
             _count(db, user_id, request_type, HOUR, hour, hourly_max)
+            if self.device_owner is not None:
+                _count(db, DEVICE, request_type, HOUR, hour, device_max)
             if request_type == "coaching_trigger":
                 _count(db, user_id, request_type, DAY, day, max_daily_coaching)
         return LimitDecision(True)
