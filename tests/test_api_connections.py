@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edgecoach.api import ApiServer, QueueDaemonPort, create_app
+from edgecoach.api import ApiServer, create_app
 from edgecoach.api.connections import ACCEPT_FAILED, ConnectionLimits
 from edgecoach.settings import ApiSettings
 from edgecoach.store import Store
+from tests.daemon_double import QueueDaemonPort
 
 TOKEN = "c" * 43
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

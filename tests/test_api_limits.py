@@ -10,11 +10,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from edgecoach.api import QueueDaemonPort, body_limit, create_app
+from edgecoach.api import body_limit, create_app
 from edgecoach.api.admission import CLOCK_WINDOW_SECONDS
 from edgecoach.api.errors import MAX_ECHOED_CHARS, MAX_PROBLEMS
 from edgecoach.store import Store
 from tests import test_api
+from tests.daemon_double import QueueDaemonPort
 from tests.test_api import TOKEN, USER, Live, Running, event_body, snapshot
 
 # The server and mounted app of test_api.py, as fixtures of this module too.
