@@ -21,6 +21,8 @@ const USER_TABLES = [
 ] as const;
 
 type Rejected = { id: string; error: string };
+// What is still done to a record of a user the cloud has no settings for.
+const DEVICE_FILTERED = { ...DEFAULT_PRIVACY, excludeBiometrics: false };
 
 /** The device's outbox, one batch: idempotent by item id, one bad item refused alone. */
 export const ingestBatch = internalMutation({
@@ -51,10 +53,11 @@ async function ingestOne(ctx: MutationCtx, raw: unknown, allowedUsers: string[])
     .unique();
   if (known !== null) return null; // a retried batch: answered again, stored once
   if ((await pendingDeletion(ctx, item.userId)) !== null) return "the user's data is being erased";
-  const privacy = (await subscriptionOf(ctx, item.userId))?.privacySettings ?? DEFAULT_PRIVACY;
-  const refusal = privacyRefusal(item, privacy);
+  // No subscription in the cloud: the device's own settings filtered what it sent.
+  const privacy = (await subscriptionOf(ctx, item.userId))?.privacySettings ?? null;
+  const refusal = privacy === null ? null : privacyRefusal(item, privacy);
   if (refusal !== null) return refusal;
-  const error = await store(ctx, item, keptRecord(item.record, privacy));
+  const error = await store(ctx, item, keptRecord(item.record, privacy ?? DEVICE_FILTERED));
   if (error !== null) return error;
   await ctx.db.insert("syncItems", {
     itemId: item.id,

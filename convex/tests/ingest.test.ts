@@ -92,6 +92,9 @@ describe("ingestBatch", () => {
     const t = deployment();
     const { id } = await device(t);
     const training = trainingItem();
+    // No settings in the cloud: the device's own filter stands.
+    expect((await ingest(t, id, [trainingItem()])).accepted).toHaveLength(1);
+    await t.mutation(internal.edgecoach.updateSubscription, { userId: "athlete", voiceAccess: true });
     expect((await ingest(t, id, [training])).rejected).toEqual([
       { id: training.id, error: "allowAITraining=false" },
     ]);
@@ -111,9 +114,9 @@ describe("ingestBatch", () => {
     // Already stored before: a retry is still answered accepted, nothing new stored.
     expect((await ingest(t, id, [training])).accepted).toEqual([training.id]);
     const rows = await t.run((ctx) => ctx.db.query("trainingData").collect());
-    expect(rows).toHaveLength(1);
-    expect(rows[0].expectedOutput).toBe("");
-    expect(rows[0].inputPrompt).toContain("[PHONE]");
+    expect(rows).toHaveLength(2);
+    expect(rows[1].expectedOutput).toBe("");
+    expect(rows[1].inputPrompt).toContain("[PHONE]");
   });
 
   test("feedback lands on its response; unknown response refused", async () => {

@@ -4,7 +4,7 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from edgecoach.contract.base import CamelModel
 from edgecoach.contract.events import DeviceState, WorkoutContext
@@ -120,7 +120,10 @@ class DevicePreferences(CamelModel):
 
 class PrivacySettings(CamelModel):
     allow_data_collection: bool = True
-    allow_ai_training: bool = False
+    # The seed's spelling ("AI", not the generated "Ai"); rows stored before still read.
+    allow_ai_training: bool = Field(
+        default=False, serialization_alias="allowAITraining",
+        validation_alias=AliasChoices("allowAITraining", "allowAiTraining"))
     data_retention_days: int = Field(default=90, ge=1, le=180)
     exclude_biometrics: bool = False
 

@@ -34,6 +34,8 @@ from edgecoach.sync.payloads import prepare
 logger = logging.getLogger(__name__)
 
 INGEST_PATH = "edgecoach:ingestBatch"
+DEVICE_STATE_PATH = "edgecoach:deviceState"
+ACKNOWLEDGE_PATH = "edgecoach:acknowledgeDeletion"
 PROTOCOL_VERSION = 1
 
 
