@@ -234,3 +234,21 @@ async def test_a_time_critical_line_slow_to_start_gets_the_earcon(
         assert speaker.played[-1][1] == len(outcome.spoken.audio)
     else:
         assert "earcon stood in" in (outcome.reason or "")
+
+
+async def test_a_clip_prepared_for_a_deleted_user_leaves_the_cache(parts: Parts) -> None:
+    pipeline = CoachingPipeline(parts)
+    planned = WorkoutContext(exercise="row", reps=12, weight=40, set_number=1)
+    await pipeline.expect(WorkoutPlan(USER, (("set-start", planned),)))
+    await rest(pipeline)
+    with parts.store.database.reading() as db:
+        keys = [row[0] for row in db.execute(
+            "select cacheKey from speculative_clips where userId = ?", [USER])]
+    assert keys and all(parts.voice.cache.contains(key) for key in keys)
+
+    pipeline.forget_user(USER)
+    counts = parts.store.retention.delete_user(USER)
+    assert counts["audio_cache"] >= len(keys)
+    assert not any(parts.voice.cache.contains(key) for key in keys)
+    assert pipeline._prepared == {}
+    await pipeline.close()

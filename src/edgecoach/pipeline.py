@@ -103,7 +103,8 @@ class CoachingPipeline:
         self.speculate = speculate
         self._prepared: dict[tuple, PreparedLine] = {}
         self._forecast = SetForecast()
-        self._unvoiced: list[tuple[str, str]] = []  # prepared (persona, text) to synthesize
+        # Prepared lines to synthesize: (userId, persona, text).
+        self._unvoiced: list[tuple[str, str, str]] = []
         self._speculation: asyncio.Task[None] | None = None
         self._plan_at = 0.0  # time.perf_counter() of the last plan handed in
 
@@ -252,7 +253,7 @@ class CoachingPipeline:
         except EdgeCoachError as error:
             log.warning("speculative line failed: %s", error)
             return
-        self._unvoiced = [(persona, text) for text in texts]
+        self._unvoiced = [(user_id, persona, text) for text in texts]
         if self._speculation is None or self._speculation.done():
             self._speculation = asyncio.create_task(self._voice_prepared())
 
@@ -279,11 +280,20 @@ class CoachingPipeline:
                 await asyncio.sleep(SPECULATION_SETTLE_S - quiet)
             if not self._unvoiced:
                 return
-            persona, text = self._unvoiced.pop(0)
+            user_id, persona, text = self._unvoiced.pop(0)
             try:
+                await asyncio.to_thread(self.parts.store.retention.note_prepared_clip,
+                                        user_id, self.parts.voice.key(persona, text))
                 await self.parts.voice.prepare(persona, [text])
             except EdgeCoachError as error:
                 log.warning("speculative synthesis failed: %s", error)
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop the lines prepared for an erased user (their clips go with the user's
+        rows: Retention.delete_user)."""
+        self._prepared = {key: line for key, line in self._prepared.items()
+                          if key[0] != user_id}
+        self._unvoiced = [entry for entry in self._unvoiced if entry[0] != user_id]
 
     async def say_notice(self, user_id: str, notice: Notice,
                          workout_time: float | None = None) -> None:

@@ -98,7 +98,16 @@ def _v2_coaching_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state]
+def _v3_sync_down(db: sqlite_utils.Database) -> None:
+    """Sync down's cursor per user (edgecoach.sync.device_state), and who each clip
+    synthesized ahead of time was for (a deleted user's clips go with them)."""
+    db.table("sync_state").create(
+        {"userId": str, "cursor": float, "lastDownAt": float, "lastError": str}, pk="userId")
+    db.table("speculative_clips").create(
+        {"cacheKey": str, "userId": str, "createdAt": float}, pk=("cacheKey", "userId"))
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_sync_down]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -23,11 +23,23 @@ class Subscriptions:
             rows = list(db.query("select * from subscriptions where userId = ?", [user_id]))
         return subscription_from_row(rows[0]) if rows else Subscription(user_id=user_id)
 
-    def put(self, subscription: Subscription) -> None:
+    def put(self, subscription: Subscription, updated_at: float | None = None) -> None:
+        """Store the settings; `updated_at` (default now) dates them against the cloud's."""
         row = subscription.to_json_dict()
-        row["updatedAt"] = self.database.clock()
+        row["updatedAt"] = self.database.clock() if updated_at is None else updated_at
         with self.database.transaction() as db:
             db.table("subscriptions").upsert(row, pk="userId")
+
+    def updated_at(self, user_id: str) -> float | None:
+        """When the user's settings last changed here (None: never stored)."""
+        with self.database.reading() as db:
+            row = db.execute(
+                "select updatedAt from subscriptions where userId = ?", [user_id]).fetchone()
+        return row[0] if row else None
+
+    def user_ids(self) -> list[str]:
+        with self.database.reading() as db:
+            return [row[0] for row in db.execute("select userId from subscriptions")]
 
     def exists(self, user_id: str) -> bool:
         with self.database.reading() as db:

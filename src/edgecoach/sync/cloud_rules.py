@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edgecoach.contract import DeviceState, Feedback, PrivacySettings, WorkoutContext
+from edgecoach.contract import DeviceState, Feedback, WorkoutContext
 from edgecoach.contract.base import CamelModel, describe_validation_error
 from edgecoach.contract.entities import ResponseMetadata
 from edgecoach.contract.vocabulary import PersonaId, TriggerId
@@ -114,12 +114,12 @@ def item_problem(item: Any) -> str | None:
     return None
 
 
-def privacy_refusal(kind: str, privacy: PrivacySettings | None) -> str | None:
-    """Why the cloud's settings refuse the item (None: no settings in the cloud)."""
+def privacy_refusal(kind: str, privacy: dict[str, Any] | None) -> str | None:
+    """Why the cloud's `privacySettings` refuse the item (None: no settings in the cloud)."""
     if privacy is None:
         return None
-    if not privacy.allow_data_collection:
+    if privacy.get("allowDataCollection") is False:
         return "allowDataCollection=false"
-    if kind == "training_data" and not privacy.allow_ai_training:
+    if kind == "training_data" and privacy.get("allowAITraining") is not True:
         return "allowAITraining=false"
     return None

@@ -8,13 +8,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from edgecoach.contract import PrivacySettings, Subscription, parse
+from edgecoach.contract import Subscription, parse
 from edgecoach.sync.cloud_rules import item_problem, privacy_refusal
 
 DAY_SECONDS = 24 * 3600
 PROTOCOL_VERSION = 1
-# What deviceState leaves out: the cloud's own bookkeeping.
-CLOUD_ONLY_FIELDS = ("usageStats", "isActive", "createdAt")
+# What deviceState leaves out: the cloud's bookkeeping, and what only the device keeps.
+NOT_SENT = ("usageStats", "isActive", "createdAt", "trainingPhase")
 
 
 class DeviceForbidden(Exception):
@@ -89,7 +89,7 @@ class LocalCloud:
             deletion = self.deletions.get(user_id)
         changed = row is not None and row["updatedAt"] > after
         subscription = ({key: value for key, value in row.items()
-                         if key not in CLOUD_ONLY_FIELDS} if changed and row else None)
+                         if key not in NOT_SENT} if changed and row else None)
         pending = deletion is not None and deletion["acknowledgedAt"] is None
         return {
             "protocol": PROTOCOL_VERSION, "userId": user_id,
@@ -131,8 +131,7 @@ class LocalCloud:
         if user_id in self.deletions:
             return "the user's data is being erased"
         row = self.subscriptions.get(user_id)
-        privacy = PrivacySettings.model_validate(row["privacySettings"]) if row else None
-        refusal = privacy_refusal(item["kind"], privacy)
+        refusal = privacy_refusal(item["kind"], row["privacySettings"] if row else None)
         if refusal is not None:
             return refusal
         if item_id in self.reject_ids:
