@@ -1,9 +1,12 @@
 """Sync down: the cloud's subscription, privacy settings and deletion requests reach the
 device in one round (a real LocalConvex, a real SQLite file, the real client)."""
 
+import json
 import logging
 
+from edgecoach.cli import main
 from edgecoach.contract import Subscription
+from edgecoach.settings import load_settings
 from edgecoach.store import Store
 from edgecoach.store.sync_state import SyncState
 from edgecoach.sync import UpstreamSync
@@ -154,3 +157,20 @@ def test_the_reply_model_refuses_what_the_cloud_must_not_send():
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad}")
+
+
+async def test_status_shows_the_last_sync_both_ways(isolated_data_dir, clock, convex_server,
+                                                    capsys):
+    config = load_settings()
+    store = Store.open(config.database_path, clock=clock)
+    add_responses(store, 1, user=config.user_id)
+    convex_server.cloud.update_subscription(config.user_id, subscriptionType="trainer")
+    sync = make_sync(store, convex_server.url, clock)
+    sync.users = (config.user_id,)
+    async with sync:
+        await sync.sync_round()
+    store.close()
+    assert main(["status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["subscriptionType"] == "trainer"
+    assert status["lastSync"] == {"up": clock(), "down": {"at": clock(), "error": None}}
