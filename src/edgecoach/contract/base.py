@@ -2,8 +2,9 @@
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from edgecoach.errors import ValidationFailed
 
@@ -37,3 +38,20 @@ def parse(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except ValidationError as error:
         raise describe_validation_error(error) from None
+
+
+def partial_model(model: type[CamelModel],
+                  exclude: frozenset[str] = frozenset()) -> type[CamelModel]:
+    """`model` with every field optional (absent: not changed), its bounds kept; nested
+    models are partial too. For PATCH bodies: only the fields sent are checked."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in exclude:
+            continue
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, CamelModel):
+            annotation = partial_model(annotation)
+        optional = FieldInfo.merge_field_infos(info, default=None, default_factory=None)
+        # Not Optional: absent means "unchanged", and null is refused like any wrong type.
+        fields[name] = (annotation, optional)
+    return create_model(f"{model.__name__}Patch", __base__=CamelModel, **fields)

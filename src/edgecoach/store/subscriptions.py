@@ -1,8 +1,10 @@
 """Per-user subscription and settings; a user without a row gets the defaults."""
 
 import json
+from typing import Any
 
 from edgecoach.contract import Subscription, parse
+from edgecoach.errors import ValidationFailed
 from edgecoach.store.database import Database
 
 
@@ -29,6 +31,24 @@ class Subscriptions:
         row["updatedAt"] = self.database.clock() if updated_at is None else updated_at
         with self.database.transaction() as db:
             db.table("subscriptions").upsert(row, pk="userId")
+
+    def patch(self, user_id: str, changes: dict[str, Any]) -> Subscription:
+        """Change only the fields in `changes` (camelCase, as the seed's partial update);
+        devicePreferences and privacySettings merge field by field. Usage stats are the
+        daemon's counters and cannot be patched."""
+        for field, value in changes.items():
+            if value is None:
+                raise ValidationFailed(field, "may not be null")
+        if "usageStats" in changes:
+            raise ValidationFailed("usageStats", "is read-only")
+        with self.database.transaction():
+            current = self.get(user_id).to_json_dict()
+            merged = {**current, **changes, "userId": user_id}
+            for key in ("devicePreferences", "privacySettings"):
+                merged[key] = {**current[key], **changes.get(key, {})}
+            updated = parse(Subscription, merged)
+            self.put(updated)
+        return updated
 
     def updated_at(self, user_id: str) -> float | None:
         """When the user's settings last changed here (None: never stored)."""
