@@ -14,7 +14,7 @@ from typing import Any, Literal
 from edgecoach.audio import Player
 from edgecoach.audio.earcon import earcon
 from edgecoach.catalog import Catalog
-from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
+from edgecoach.coach import CoachPolicy, Decision, GeneratedLine, LineGenerator
 from edgecoach.coach.seeds import content_seed
 from edgecoach.contract import (
     DeviceState,
@@ -163,7 +163,14 @@ class CoachingPipeline:
         store = self.parts.store
         store.responses.record_event(event)
         subscription = store.subscriptions.get(event.user_id)
-        decision = self.parts.policy.decide(event, subscription, self.parts.devices.has_earbuds)
+        # What the app reports with its event counts: its earbuds, its mute switch.
+        reported = event.device_state
+        if reported is not None and not reported.audio_enabled:
+            decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
+                                self.parts.policy.tags_for(event))
+        else:
+            earbuds = self.parts.devices.has_earbuds or bool(reported and reported.has_earbuds)
+            decision = self.parts.policy.decide(event, subscription, earbuds)
         if not decision.speak:
             store.responses.mark_event(event.id, "suppressed", decision.reason)
         return subscription, decision
@@ -199,7 +206,8 @@ class CoachingPipeline:
             user_id=event.user_id, trigger_id=event.trigger_id, persona_id=persona,
             text_content=line.text, toast_message=line.toast, audio_key=spoken.cache_key,
             audio_length=spoken.audio_length_s, metadata=metadata,
-            workout_context=event.context, device_state=self.parts.devices.state(),
+            workout_context=event.context,
+            device_state=event.device_state or self.parts.devices.state(),
             event_id=event.id,
         )
 
