@@ -3,8 +3,8 @@
     .venv/bin/python scripts/golden_batches.py [--out tests/fixtures/upstream]
 
 Replays data/recordings/strength-session.jsonl through the real CLI (`edgecoach replay`,
-fresh data dir), rates some of its lines and turns the talk dial, so the outbox holds
-every item kind; then builds the items exactly as the sync sends them
+fresh data dir), rates some of its lines, changes a setting and turns the talk dial, so
+the outbox holds every item kind; then builds the items exactly as the sync sends them
 (`edgecoach.sync.prepare`). Each golden file is a cloud state, batches of those items
 (some deliberately broken, some for users the cloud refuses) and the accepted / rejected
 ids each batch must get. Both sides check them: vitest feeds them to `ingestBatch`
@@ -54,6 +54,7 @@ def replayed_items() -> list[Item]:
         for response_id, (rating, helpful, comments) in zip(response_ids, ratings, strict=True):
             store.responses.set_feedback(
                 response_id, Feedback(rating=rating, helpful=helpful, comments=comments))
+        store.subscriptions.patch(USER, {"devicePreferences": {"toastDuration": 4000}})
         budget = TalkBudget(store.database)
         budget.rate(USER, "set-end", helpful=True)
         budget.set_chattiness(USER, "quiet")
@@ -108,6 +109,7 @@ def cases(items: list[Item]) -> dict[str, dict]:
     response = next(i for i in by_kind["voice_response"] if i["record"]["workoutContext"]["reps"])
     feedback = by_kind["feedback"][0]
     training = by_kind["training_data"][0]
+    settings = by_kind["subscription"][0]
     training_on = {USER: {"privacySettings": {"allowAITraining": True}}}
     broken = [
         renamed(response, workoutContext__reps=0),
@@ -126,13 +128,17 @@ def cases(items: list[Item]) -> dict[str, dict]:
         renamed(feedback, responseId=str(uuid.uuid4())),
         renamed(training, quality=1.5),
         renamed(training, personaId="bob"),
+        renamed(settings, preferredPersona="bob"),
+        renamed(settings, privacySettings__dataRetentionDays=0),
+        renamed(settings, usageStats={"totalResponses": 1}),
         {**renamed(response), "kind": "gossip"},
         {**renamed(response), "record": "not an object"},
     ]
     zero_weight = renamed(response, workoutContext__weight=0, workoutContext__strain=0)
     return {
         "replay": golden(
-            "Every item of a replayed workout (lines, feedback, training data, talk dial) is "
+            "Every item of a replayed workout (lines, feedback, training data, settings, talk "
+            "dial) is "
             "accepted; the same batch retried (its reply lost) is accepted again.",
             training_on, [USER], [(items, []), (items, [])]),
         "invalid": golden(

@@ -68,6 +68,7 @@ def items_sent_today(tmp_path: Path) -> list[dict]:
     store.responses.add(response)
     store.responses.set_feedback(response.id, Feedback(rating=4, helpful=True, comments="ok"))
     TalkBudget(store.database).rate("u", "set-end", helpful=True)
+    store.subscriptions.patch("u", {"preferredPersona": "aiden"})
     items = prepare(store.database, store.outbox.due(100, float("inf"))).items
     store.close()
     return items

@@ -174,3 +174,22 @@ async def test_status_shows_the_last_sync_both_ways(isolated_data_dir, clock, co
     status = json.loads(capsys.readouterr().out)
     assert status["subscriptionType"] == "trainer"
     assert status["lastSync"] == {"up": clock(), "down": {"at": clock(), "error": None}}
+
+
+async def test_a_setting_changed_here_offline_goes_up_and_the_newer_wins(
+        store, clock, convex_server):
+    convex_server.cloud.clock = clock
+    convex_server.cloud.update_subscription(USER, subscriptionType="pro",
+                                            preferredPersona="alice")
+    async with syncing(store, convex_server.url, clock) as sync:
+        await sync.sync_round()
+    clock.advance(60)  # offline, the athlete picks aiden through the app
+    store.subscriptions.patch(USER, {"preferredPersona": "aiden",
+                                     "subscriptionType": "trainer"})
+    async with syncing(store, convex_server.url, clock) as sync:
+        await sync.sync_round()  # its item goes up: the cloud takes the persona, not the tier
+        cloud = convex_server.cloud.subscriptions[USER]
+        assert (cloud["subscriptionType"], cloud["preferredPersona"]) == ("pro", "aiden")
+        await sync.sync_round()  # and the cloud's tier comes back down
+    local = store.subscriptions.get(USER)
+    assert (local.subscription_type, local.preferred_persona) == ("pro", "aiden")

@@ -4,7 +4,14 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
-import { DEFAULT_PRIVACY, checkItem, keptRecord, privacyRefusal, store } from "./ingest";
+import {
+  DEFAULT_PRIVACY,
+  checkItem,
+  defaultSubscription,
+  keptRecord,
+  privacyRefusal,
+  store,
+} from "./ingest";
 import { sanitizeText } from "./privacy";
 import { devicePreferences, privacySettings } from "./schema";
 import { validateSubscriptionUpdate } from "./validation";
@@ -129,7 +136,7 @@ export const updateSubscription = internalMutation({
     const problem = validateSubscriptionUpdate(update);
     if (problem !== null) throw new Error(problem);
     const now = Date.now() / 1000;
-    const current = (await subscriptionOf(ctx, userId)) ?? (await defaultSubscription(ctx, userId, now));
+    const current = (await subscriptionOf(ctx, userId)) ?? (await insertDefaultSubscription(ctx, userId, now));
     await ctx.db.patch(current._id, {
       ...update,
       devicePreferences: { ...current.devicePreferences, ...update.devicePreferences },
@@ -148,25 +155,8 @@ function partial<Fields extends Record<string, any>>(fields: Fields) {
   );
 }
 
-async function defaultSubscription(ctx: MutationCtx, userId: string, now: number) {
-  const id = await ctx.db.insert("userSubscriptions", {
-    userId,
-    subscriptionType: "free",
-    voiceAccess: true,
-    trainingFrequency: "regular",
-    preferredPersona: "alice",
-    devicePreferences: {
-      autoDetectEarbuds: true,
-      fallbackToSpeaker: true,
-      toastDuration: 3000,
-      maxDailyCoaching: 100,
-    },
-    privacySettings: DEFAULT_PRIVACY,
-    usageStats: { totalResponses: 0, monthlyResponses: 0 },
-    isActive: true,
-    createdAt: now,
-    updatedAt: now,
-  });
+async function insertDefaultSubscription(ctx: MutationCtx, userId: string, now: number) {
+  const id = await ctx.db.insert("userSubscriptions", defaultSubscription(userId, now));
   return (await ctx.db.get(id))!;
 }
 

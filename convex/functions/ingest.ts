@@ -1,11 +1,17 @@
 // One item of `ingestBatch`: checked, filtered by the user's privacy settings, stored.
 // Every refusal is a reason string; nothing here throws for a bad item.
+import type { WithoutSystemFields } from "convex/server";
 import type { Doc } from "./_generated/dataModel";
 import type { MutationCtx } from "./_generated/server";
 import { isPlainObject, misfit, withoutNulls } from "./conformity";
 import { sanitizeText, stripBiometrics } from "./privacy";
 import { ITEM_KINDS, ItemKind, RECORDS, ingestItem } from "./records";
-import { PERSONA_IDS, checkRange, validateCoachingTriggerRequest } from "./validation";
+import {
+  PERSONA_IDS,
+  checkRange,
+  validateCoachingTriggerRequest,
+  validateSubscriptionUpdate,
+} from "./validation";
 
 // Free texts, at any depth, as on the device (edgecoach.sync.payloads.TEXT_FIELDS).
 const TEXT_FIELDS = new Set([
@@ -77,11 +83,16 @@ function ruleBroken(item: Item): Item | string {
     }
     case "coaching_state":
       return item;
+    case "subscription": {
+      const problem = validateSubscriptionUpdate(record);
+      return problem === null ? item : `record.${problem}`;
+    }
   }
 }
 
 /** Why the user's privacy settings refuse this item, or null. */
 export function privacyRefusal(item: Item, privacy: Privacy): string | null {
+  if (item.kind === "subscription") return null; // the settings themselves always go
   if (!privacy.allowDataCollection) return "allowDataCollection=false";
   if (item.kind === "training_data" && !privacy.allowAITraining) return "allowAITraining=false";
   return null;
@@ -138,6 +149,25 @@ export async function store(
       else await ctx.db.replace(existing._id, row as never);
       return null;
     }
+    case "subscription": {
+      // The tier is the cloud's; the preferences are the newer of the two.
+      const existing = await ctx.db
+        .query("userSubscriptions")
+        .withIndex("by_user", (q) => q.eq("userId", item.userId))
+        .first();
+      const preferences = {
+        preferredPersona: record.preferredPersona,
+        devicePreferences: record.devicePreferences,
+        privacySettings: record.privacySettings,
+        updatedAt: record.updatedAt,
+      };
+      if (existing === null) {
+        await ctx.db.insert("userSubscriptions", { ...defaultSubscription(item.userId, now), ...preferences });
+      } else if (existing.updatedAt < record.updatedAt) {
+        await ctx.db.patch(existing._id, preferences);
+      }
+      return null;
+    }
     case "coaching_state": {
       const row = { ...record, updatedAt: record.updatedAt ?? item.createdAt } as never;
       const existing = await ctx.db
@@ -167,4 +197,29 @@ async function responseRow(ctx: MutationCtx, id: string) {
     .query("voiceResponses")
     .withIndex("by_response_id", (q) => q.eq("id", id))
     .unique();
+}
+
+/** A subscription row with the device's defaults (free tier). */
+export function defaultSubscription(
+  userId: string,
+  now: number,
+): WithoutSystemFields<Doc<"userSubscriptions">> {
+  return {
+    userId,
+    subscriptionType: "free",
+    voiceAccess: true,
+    trainingFrequency: "regular",
+    preferredPersona: "alice",
+    devicePreferences: {
+      autoDetectEarbuds: true,
+      fallbackToSpeaker: true,
+      toastDuration: 3000,
+      maxDailyCoaching: 100,
+    },
+    privacySettings: DEFAULT_PRIVACY,
+    usageStats: { totalResponses: 0, monthlyResponses: 0 },
+    isActive: true,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

@@ -2,7 +2,7 @@
 // A field the device adds that is not here makes its item rejected, and the golden-batch
 // tests fail: the two sides cannot drift apart silently.
 import { v } from "convex/values";
-import { deviceState, workoutContext } from "./schema";
+import { devicePreferences, deviceState, privacySettings, workoutContext } from "./schema";
 
 const feedback = v.object({
   rating: v.number(),
@@ -68,11 +68,24 @@ export const coachingStateRecord = v.object({
   ),
 });
 
+// The settings an athlete changed on the device; the cloud takes only the preferences.
+export const subscriptionRecord = v.object({
+  userId: v.string(),
+  subscriptionType: v.string(),
+  voiceAccess: v.boolean(),
+  trainingFrequency: v.string(),
+  preferredPersona: v.string(),
+  devicePreferences,
+  privacySettings,
+  updatedAt: v.number(),
+});
+
 export const RECORDS = {
   voice_response: voiceResponseRecord,
   feedback: feedbackRecord,
   training_data: trainingDataRecord,
   coaching_state: coachingStateRecord,
+  subscription: subscriptionRecord,
 } as const;
 
 export type ItemKind = keyof typeof RECORDS;

@@ -34,7 +34,7 @@ describe("ingestBatch", () => {
     expect(Object.fromEntries(result.rejected.map((r: any) => [r.id, r.error]))).toEqual({
       [zeroReps.id]: "record.workoutContext.reps: must be a number from 1 to 1000",
       [unknownField.id]: "record.mood: unknown field",
-      [badKind.id]: "kind: must be one of voice_response, feedback, training_data, coaching_state",
+      [badKind.id]: "kind: must be one of voice_response, feedback, training_data, coaching_state, subscription",
     });
   });
 
@@ -245,3 +245,54 @@ function trainingItem() {
     },
   };
 }
+
+describe("a subscription item (settings changed on the device)", () => {
+  const settings = (updatedAt: number, changes: Record<string, unknown> = {}) => ({
+    id: crypto.randomUUID(),
+    kind: "subscription",
+    userId: "athlete",
+    recordId: "athlete",
+    createdAt: updatedAt,
+    record: {
+      userId: "athlete",
+      subscriptionType: "trainer",
+      voiceAccess: true,
+      trainingFrequency: "regular",
+      preferredPersona: "aiden",
+      devicePreferences: { autoDetectEarbuds: true, fallbackToSpeaker: false, toastDuration: 4000, maxDailyCoaching: 0 },
+      privacySettings: { allowDataCollection: false, allowAITraining: false, dataRetentionDays: 30, excludeBiometrics: true },
+      updatedAt,
+      ...changes,
+    },
+  });
+  const row = (t: ReturnType<typeof deployment>) =>
+    t.run(async (ctx) => (await ctx.db.query("userSubscriptions").first())!);
+
+  test("takes the preferences when newer, never the tier", async () => {
+    const t = deployment();
+    const { id } = await device(t);
+    expect((await ingest(t, id, [settings(100)])).accepted).toHaveLength(1);
+    let stored = await row(t);
+    expect([stored.subscriptionType, stored.preferredPersona, stored.updatedAt]).toEqual(["free", "aiden", 100]);
+    expect(stored.privacySettings.allowDataCollection).toBe(false);
+    // The device said "no collection": its settings still go, older ones are not taken.
+    expect((await ingest(t, id, [settings(50, { preferredPersona: "alice" })])).accepted).toHaveLength(1);
+    expect((await row(t)).preferredPersona).toBe("aiden");
+    await ingest(t, id, [settings(200, { preferredPersona: "alice" })]);
+    stored = await row(t);
+    expect([stored.subscriptionType, stored.preferredPersona, stored.updatedAt]).toEqual(["free", "alice", 200]);
+  });
+
+  test.each([
+    [{ preferredPersona: "bob" }, "record.preferredPersona"],
+    [{ privacySettings: { allowDataCollection: true, allowAITraining: true, dataRetentionDays: 0, excludeBiometrics: false } }, "record.privacySettings.dataRetentionDays"],
+    [{ privacySettings: { allowAiTraining: true } }, "record.privacySettings.allowAiTraining: unknown field"],
+    [{ usageStats: {} }, "record.usageStats: unknown field"],
+  ])("refuses %j", async (changes, error) => {
+    const t = deployment();
+    const { id } = await device(t);
+    const { rejected } = await ingest(t, id, [settings(1, changes)]);
+    expect(rejected[0].error).toContain(error);
+    expect(await row(t)).toBeNull();
+  });
+});

@@ -29,7 +29,7 @@ def replace_settings(store: Store, subscription: Subscription) -> Subscription:
     with store.database.transaction():
         current = store.subscriptions.get(subscription.user_id)
         updated = subscription.model_copy(update={"usage_stats": current.usage_stats})
-        store.subscriptions.put(updated)
+        store.subscriptions.put(updated, share=True)
     return updated
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from edgecoach.contract import Subscription, parse
 from edgecoach.errors import ValidationFailed
 from edgecoach.store.database import Database
+from edgecoach.store.outbox import enqueue
 
 
 def subscription_from_row(row: dict) -> Subscription:
@@ -25,12 +26,18 @@ class Subscriptions:
             rows = list(db.query("select * from subscriptions where userId = ?", [user_id]))
         return subscription_from_row(rows[0]) if rows else Subscription(user_id=user_id)
 
-    def put(self, subscription: Subscription, updated_at: float | None = None) -> None:
-        """Store the settings; `updated_at` (default now) dates them against the cloud's."""
+    def put(self, subscription: Subscription, updated_at: float | None = None,
+            share: bool = False) -> None:
+        """Store the settings; `updated_at` (default now) dates them against the cloud's.
+        `share`: the athlete changed them here, queue them for the cloud (sync down's
+        newer-wins rule then keeps the newer of the two)."""
         row = subscription.to_json_dict()
         row["updatedAt"] = self.database.clock() if updated_at is None else updated_at
         with self.database.transaction() as db:
             db.table("subscriptions").upsert(row, pk="userId")
+            if share:
+                enqueue(db, user_id=subscription.user_id, kind="subscription",
+                        record_id=subscription.user_id, now=row["updatedAt"])
 
     def patch(self, user_id: str, changes: dict[str, Any]) -> Subscription:
         """Change only the fields in `changes` (camelCase, as the seed's partial update);
@@ -47,7 +54,7 @@ class Subscriptions:
             for key in ("devicePreferences", "privacySettings"):
                 merged[key] = {**current[key], **changes.get(key, {})}
             updated = parse(Subscription, merged)
-            self.put(updated)
+            self.put(updated, share=True)
         return updated
 
     def updated_at(self, user_id: str) -> float | None:

@@ -11,12 +11,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edgecoach.contract import DeviceState, Feedback, WorkoutContext
+from edgecoach.contract import (
+    DevicePreferences,
+    DeviceState,
+    Feedback,
+    PrivacySettings,
+    WorkoutContext,
+)
 from edgecoach.contract.base import CamelModel, describe_validation_error
 from edgecoach.contract.entities import ResponseMetadata
-from edgecoach.contract.vocabulary import PersonaId, TriggerId
+from edgecoach.contract.vocabulary import PersonaId, SubscriptionType, TriggerId
 
-ITEM_KINDS = ("voice_response", "feedback", "training_data", "coaching_state")
+ITEM_KINDS = ("voice_response", "feedback", "training_data", "coaching_state", "subscription")
+# What a device's subscription item may change in the cloud (the tier is the cloud's).
+DEVICE_SETTINGS = ("preferredPersona", "devicePreferences", "privacySettings")
 
 
 class _Wire(CamelModel):
@@ -77,11 +85,23 @@ class CoachingStateRecord(_Wire):
     triggers: dict[str, TriggerStats]
 
 
+class SubscriptionRecord(_Wire):
+    user_id: str
+    subscription_type: SubscriptionType
+    voice_access: bool
+    training_frequency: str
+    preferred_persona: PersonaId
+    device_preferences: DevicePreferences
+    privacy_settings: PrivacySettings
+    updated_at: float
+
+
 RECORDS: dict[str, type[BaseModel]] = {
     "voice_response": VoiceResponseRecord,
     "feedback": FeedbackRecord,
     "training_data": TrainingDataRecord,
     "coaching_state": CoachingStateRecord,
+    "subscription": SubscriptionRecord,
 }
 
 
@@ -116,7 +136,7 @@ def item_problem(item: Any) -> str | None:
 
 def privacy_refusal(kind: str, privacy: dict[str, Any] | None) -> str | None:
     """Why the cloud's `privacySettings` refuse the item (None: no settings in the cloud)."""
-    if privacy is None:
+    if privacy is None or kind == "subscription":  # the settings themselves always go
         return None
     if privacy.get("allowDataCollection") is False:
         return "allowDataCollection=false"

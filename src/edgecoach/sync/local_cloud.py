@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edgecoach.contract import Subscription, parse
-from edgecoach.sync.cloud_rules import item_problem, privacy_refusal
+from edgecoach.sync.cloud_rules import DEVICE_SETTINGS, item_problem, privacy_refusal
 
 DAY_SECONDS = 24 * 3600
 PROTOCOL_VERSION = 1
@@ -139,11 +139,26 @@ class LocalCloud:
         record = item["record"]
         if item["kind"] == "feedback" and self._responses.get(record["responseId"]) != user_id:
             return "unknown response"
+        if item["kind"] == "subscription":
+            self._take_device_settings(record)
         if item["kind"] == "voice_response":
             self._responses[record["id"]] = user_id
         self.deliveries[item_id] += 1
         self.items[item_id] = item
         return None
+
+    def _take_device_settings(self, record: dict[str, Any]) -> None:
+        """The device's preferences when newer than the cloud's; never its tier."""
+        user_id = record["userId"]
+        row = self.subscriptions.get(user_id)
+        if row is None:
+            row = Subscription(user_id=user_id).to_json_dict()
+            row.pop("trainingPhase")
+            row["updatedAt"] = float("-inf")
+        if record["updatedAt"] > row["updatedAt"]:
+            row |= {key: record[key] for key in DEVICE_SETTINGS}
+            row["updatedAt"] = record["updatedAt"]
+        self.subscriptions[user_id] = row
 
     def _purge(self, user_id: str) -> None:
         """Every item and setting of the user (the request itself is kept, acknowledged)."""
