@@ -3,7 +3,8 @@ updates (PATCH), the device state an app reports with an event."""
 
 import pytest
 
-from tests.test_api import USER, Running, api, live, snapshot  # noqa: F401 (fixtures)
+# The module's live server and the `api` fixture, as tests/test_api.py has them.
+from tests.test_api import USER, Running, api, live, snapshot  # noqa: F401
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SUBSCRIPTION = f"/v1/users/{USER}/subscription"
@@ -11,7 +12,7 @@ PRO = {"userId": USER, "subscriptionType": "pro",
        "privacySettings": {"dataRetentionDays": 30, "allowAITraining": True}}
 
 
-async def test_patch_changes_only_the_fields_sent(api: Running) -> None:
+async def test_patch_changes_only_the_fields_sent(api: Running) -> None:  # noqa: F811
     assert (await api.client.put(SUBSCRIPTION, json=PRO)).status_code == 200
     reply = await api.client.patch(SUBSCRIPTION, json={"preferredPersona": "aiden"})
     assert reply.status_code == 200, reply.text
@@ -21,7 +22,8 @@ async def test_patch_changes_only_the_fields_sent(api: Running) -> None:
     assert stored.privacy_settings.allow_ai_training
 
 
-async def test_patch_merges_nested_settings_field_by_field(api: Running) -> None:
+async def test_patch_merges_nested_settings_field_by_field(
+        api: Running) -> None:  # noqa: F811
     await api.client.put(SUBSCRIPTION, json=PRO)
     reply = await api.client.patch(SUBSCRIPTION, json={
         "privacySettings": {"excludeBiometrics": True},
@@ -48,7 +50,7 @@ async def test_patch_merges_nested_settings_field_by_field(api: Running) -> None
 ], ids=["toast-500", "retention-0", "retention-181", "tier", "persona", "persona-null",
         "privacy-null", "toast-string", "usage-stats", "user-mismatch", "unknown"])
 async def test_a_bad_patch_is_422_naming_the_field_and_changes_nothing(
-        api: Running, body: dict, field: str) -> None:
+        api: Running, body: dict, field: str) -> None:  # noqa: F811
     await api.client.put(SUBSCRIPTION, json=PRO)
     before = snapshot(api.store)
     reply = await api.client.patch(SUBSCRIPTION, json=body)
@@ -57,7 +59,8 @@ async def test_a_bad_patch_is_422_naming_the_field_and_changes_nothing(
     assert snapshot(api.store) == before
 
 
-async def test_the_seeds_allowAITraining_is_the_name_on_the_wire(api: Running) -> None:
+async def test_the_seeds_allowAITraining_is_the_name_on_the_wire(
+        api: Running) -> None:  # noqa: F811
     reply = await api.client.put(SUBSCRIPTION, json={
         "userId": USER, "privacySettings": {"allowAITraining": True}})
     assert reply.status_code == 200, reply.text

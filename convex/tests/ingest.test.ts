@@ -220,6 +220,34 @@ describe("the HTTP endpoint", () => {
   });
 });
 
+test("hostile bodies get one clear error and change nothing", async () => {
+  const t = deployment();
+  const { token } = await device(t);
+  const post = async (body: string, authorization = `Bearer ${token}`, kind = "mutation") => {
+    const response = await t.fetch(`/api/${kind}`, {
+      method: "POST",
+      headers: { Authorization: authorization, "Content-Type": "application/json" },
+      body,
+    });
+    const json = await response.json();
+    expect(json.status).toBe("error");
+    expect(typeof json.errorMessage).toBe("string");
+    return response.status;
+  };
+  expect(await post("{}", `bearer ${token}`)).toBe(401);
+  expect(await post("{}", `Bearer ${token} extra`)).toBe(401);
+  expect(await post("{not json")).toBe(400);
+  expect(await post("null")).toBe(404);
+  expect(await post("[]")).toBe(404);
+  expect(await post(JSON.stringify({ path: INGEST, args: [] }))).toBe(400);
+  expect(await post(JSON.stringify({ path: INGEST, args: { protocol: 1 } }))).toBe(560);
+  const since = JSON.stringify({ path: "edgecoach:deviceState", args: { userId: "athlete", since: "abc" } });
+  expect(await post(since, `Bearer ${token}`, "query")).toBe(560);
+  const notString = JSON.stringify({ path: "edgecoach:deviceState", args: { userId: 7 } });
+  expect(await post(notString, `Bearer ${token}`, "query")).toBe(403);
+  expect(await t.run((ctx) => ctx.db.query("syncItems").collect())).toEqual([]);
+});
+
 function trainingItem() {
   const recordId = crypto.randomUUID();
   return {
