@@ -5,7 +5,6 @@ import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import {
-  DEFAULT_PRIVACY,
   checkItem,
   defaultSubscription,
   keptRecord,
@@ -28,8 +27,6 @@ const USER_TABLES = [
 ] as const;
 
 type Rejected = { id: string; error: string };
-// What is still done to a record of a user the cloud has no settings for.
-const DEVICE_FILTERED = { ...DEFAULT_PRIVACY, excludeBiometrics: false };
 
 /** The device's outbox, one batch: idempotent by item id, one bad item refused alone. */
 export const ingestBatch = internalMutation({
@@ -64,7 +61,7 @@ async function ingestOne(ctx: MutationCtx, raw: unknown, allowedUsers: string[])
   const privacy = (await subscriptionOf(ctx, item.userId))?.privacySettings ?? null;
   const refusal = privacy === null ? null : privacyRefusal(item, privacy);
   if (refusal !== null) return refusal;
-  const error = await store(ctx, item, keptRecord(item.record, privacy ?? DEVICE_FILTERED));
+  const error = await store(ctx, item, keptRecord(item.record, privacy?.excludeBiometrics ?? false));
   if (error !== null) return error;
   await ctx.db.insert("syncItems", {
     itemId: item.id,

@@ -60,10 +60,8 @@ function ruleBroken(item: Item): Item | string {
   if (owner !== item.userId) return "record.userId: must equal the item's userId";
   const feedback = record.feedback ?? record.userFeedback;
   if (isPlainObject(feedback)) {
-    const problem = checkRange(feedback, "record.feedback.", ["rating", 1, 5]);
-    if (problem !== null || !Number.isInteger(feedback.rating)) {
-      return problem ?? "record.feedback.rating: must be a whole number";
-    }
+    const problem = checkRange(feedback, "record.feedback.", ["rating", 1, 5, "whole"]);
+    if (problem !== null) return problem;
   }
   switch (item.kind) {
     case "voice_response":
@@ -99,8 +97,8 @@ export function privacyRefusal(item: Item, privacy: Privacy): string | null {
 }
 
 /** The record as it may be kept: sanitized texts, no biometrics when excluded, no nulls. */
-export function keptRecord(record: Record<string, unknown>, privacy: Privacy) {
-  const kept = privacy.excludeBiometrics ? stripBiometrics(record) : record;
+export function keptRecord(record: Record<string, unknown>, excludeBiometrics: boolean) {
+  const kept = excludeBiometrics ? stripBiometrics(record) : record;
   return withoutNulls(sanitized(kept) as Record<string, unknown>);
 }
 

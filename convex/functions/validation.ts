@@ -17,35 +17,41 @@ export const HEART_RATE_MIN = 25;
 export const HEART_RATE_MAX = 250;
 
 type Problem = string | null;
-type Bounds = [field: string, low: number, high: number];
+type Bounds = [field: string, low: number, high: number, whole?: "whole"];
 
+// The device's bounds (edgecoach.contract.events.WorkoutContext), so both sides agree.
 const CONTEXT_BOUNDS: Bounds[] = [
-  ["reps", 1, 1000],
+  ["reps", 1, 1000, "whole"],
   ["weight", 0, 1000],
   ["strain", 0, 100],
-  ["heartRate", HEART_RATE_MIN, HEART_RATE_MAX],
-  ["peakHeartRate", HEART_RATE_MIN, HEART_RATE_MAX],
-  ["zoneLow", HEART_RATE_MIN, HEART_RATE_MAX],
-  ["zoneHigh", HEART_RATE_MIN, HEART_RATE_MAX],
+  ["heartRate", HEART_RATE_MIN, HEART_RATE_MAX, "whole"],
+  ["peakHeartRate", HEART_RATE_MIN, HEART_RATE_MAX, "whole"],
+  ["zoneLow", HEART_RATE_MIN, HEART_RATE_MAX, "whole"],
+  ["zoneHigh", HEART_RATE_MIN, HEART_RATE_MAX, "whole"],
   ["sleepHours", 0, 24],
-  ["setNumber", 1, 1000],
+  ["setNumber", 1, 1000, "whole"],
+  ["totalSets", 0, 10000, "whole"],
+  ["restSeconds", 0, 3600, "whole"],
+  ["durationSeconds", 0, 86400],
+  ["volume", 0, 1_000_000],
 ];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A present value must be a finite number in [low, high]. */
+/** A present value must be a finite number in [low, high] (a whole one if so marked). */
 export function checkRange(
   object: Record<string, unknown>,
   path: string,
-  [field, low, high]: Bounds,
+  [field, low, high, whole]: Bounds,
 ): Problem {
   const value = object[field];
   if (value === undefined || value === null) return null;
   if (typeof value !== "number" || !Number.isFinite(value) || value < low || value > high) {
     return `${path}${field}: must be a number from ${low} to ${high}`;
   }
+  if (whole && !Number.isInteger(value)) return `${path}${field}: must be a whole number`;
   return null;
 }
 
@@ -111,11 +117,5 @@ export function validateSubscriptionUpdate(update: unknown): Problem {
 }
 
 function checkInteger(object: Record<string, unknown>, path: string, bounds: Bounds): Problem {
-  const problem = checkRange(object, path, bounds);
-  if (problem !== null) return problem;
-  const value = object[bounds[0]];
-  if (value !== undefined && value !== null && !Number.isInteger(value)) {
-    return `${path}${bounds[0]}: must be a whole number`;
-  }
-  return null;
+  return checkRange(object, path, [bounds[0], bounds[1], bounds[2], "whole"]);
 }
