@@ -132,6 +132,8 @@ export const updateSubscription = internalMutation({
   handler: async (ctx, { userId, ...update }) => {
     const problem = validateSubscriptionUpdate(update);
     if (problem !== null) throw new Error(problem);
+    // Settings for a user being erased would bring the user back on the devices.
+    if ((await pendingDeletion(ctx, userId)) !== null) throw new Error("the user's data is being erased");
     const now = Date.now() / 1000;
     const current = (await subscriptionOf(ctx, userId)) ?? (await insertDefaultSubscription(ctx, userId, now));
     await ctx.db.patch(current._id, {

@@ -89,6 +89,9 @@ describe("deletion", () => {
     const reply = await call(t, "mutation", "edgecoach:ingestBatch", { protocol: 1, items: [late] }, token);
     expect(reply.body.value.rejected).toEqual([{ id: late.id, error: "the user's data is being erased" }]);
 
+    await expect(
+      t.mutation(internal.edgecoach.updateSubscription, { userId: "athlete", subscriptionType: "trainer" }),
+    ).rejects.toThrow("being erased");
     const ack = await call(t, "mutation", "edgecoach:acknowledgeDeletion", { userId: "athlete" }, token);
     expect(ack.body.value).toEqual({ acknowledged: true });
     expect((await call(t, "query", STATE, { userId: "athlete" }, token)).body.value.deletion).toBeNull();

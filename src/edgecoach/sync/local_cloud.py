@@ -43,6 +43,9 @@ class LocalCloud:
         """A partial update, as the deployment's updateSubscription (camelCase fields);
         nested objects are merged. The result is validated; updatedAt is now."""
         with self.lock:
+            deletion = self.deletions.get(user_id)
+            if deletion is not None and deletion["acknowledgedAt"] is None:
+                raise ValueError("the user's data is being erased")
             current = self.subscriptions.get(user_id) or Subscription(
                 user_id=user_id).to_json_dict()
             merged = {**current, **fields}
