@@ -13,6 +13,8 @@ run:  ## set up, then start the daemon in the foreground
 test:  ## set up everything the tests need, then run the whole suite
 	scripts/setup.sh test
 	$(VENV)/python -m pytest -q
+	npm --prefix convex test --silent
+	npm --prefix convex run typecheck --silent
 
 lint:
 	scripts/setup.sh test

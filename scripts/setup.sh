@@ -40,3 +40,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".$extras"
   touch "$stamp"
 fi
+
+# The cloud side's tests (convex/: vitest, convex-test, tsc) need its Node packages.
+if [ "$group" = test ]; then
+  command -v npm >/dev/null || { echo "setup: Node.js 20+ and npm are needed for convex/ tests" >&2; exit 1; }
+  node_stamp="convex/node_modules/.installed-$(sha256sum convex/package-lock.json | cut -c1-16)"
+  if [ ! -f "$node_stamp" ]; then
+    echo "setup: installing Node packages (convex/)"
+    (cd convex && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$node_stamp"
+  fi
+fi

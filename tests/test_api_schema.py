@@ -33,6 +33,7 @@ OPERATIONS = [
     ("GET", "/v1/responses"),
     ("GET", "/v1/users/{userId}/subscription"),
     ("PUT", "/v1/users/{userId}/subscription"),
+    ("PATCH", "/v1/users/{userId}/subscription"),
     ("GET", "/v1/users/{userId}/export"),
     ("DELETE", "/v1/users/{userId}"),
     ("POST", "/v1/users/{userId}/talk"),

@@ -234,3 +234,46 @@ async def test_a_time_critical_line_slow_to_start_gets_the_earcon(
         assert speaker.played[-1][1] == len(outcome.spoken.audio)
     else:
         assert "earcon stood in" in (outcome.reason or "")
+
+
+async def test_a_clip_prepared_for_a_deleted_user_leaves_the_cache(parts: Parts) -> None:
+    pipeline = CoachingPipeline(parts)
+    planned = WorkoutContext(exercise="row", reps=12, weight=40, set_number=1)
+    await pipeline.expect(WorkoutPlan(USER, (("set-start", planned),)))
+    await rest(pipeline)
+    with parts.store.database.reading() as db:
+        keys = [row[0] for row in db.execute(
+            "select cacheKey from speculative_clips where userId = ?", [USER])]
+    assert keys and all(parts.voice.cache.contains(key) for key in keys)
+
+    pipeline.forget_user(USER)
+    counts = parts.store.retention.delete_user(USER)
+    assert counts["audio_cache"] >= len(keys)
+    assert not any(parts.voice.cache.contains(key) for key in keys)
+    assert pipeline._prepared == {}
+    await pipeline.close()
+
+
+async def test_the_device_state_an_app_reports_is_honoured(parts: Parts) -> None:
+    parts.devices.has_earbuds = False  # none on the daemon's side
+    pipeline = CoachingPipeline(parts, speculate=False)
+    context = WorkoutContext(exercise="squat", reps=5, weight=80, set_number=1)
+
+    def event(at: float, **state: object) -> WorkoutEvent:
+        return WorkoutEvent.model_validate({
+            "triggerId": "set-start", "userId": USER, "timestamp": at,
+            "context": context.to_json_dict(), **({"deviceState": state} if state else {})})
+
+    alone = await pipeline.handle(event(1000))
+    assert alone.status == "suppressed" and "earbuds" in (alone.reason or "")
+    phone = await pipeline.handle(event(2000, hasEarbuds=True, audioEnabled=True,
+                                        platform="ios"))
+    assert phone.status == "spoken", phone.reason
+    stored = parts.store.responses.get(phone.response.id)
+    assert stored.device_state.platform == "ios" and stored.device_state.has_earbuds
+    queued_before = parts.player.queued
+    muted = await pipeline.handle(event(3000, hasEarbuds=True, audioEnabled=False,
+                                        platform="android"))
+    assert muted.status == "suppressed" and "audioEnabled" in (muted.reason or "")
+    assert muted.response is None and parts.player.queued == queued_before
+    await pipeline.close()

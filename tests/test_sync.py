@@ -126,7 +126,8 @@ async def test_retry_pacing_stays_within_the_backoff_bounds(store, clock, convex
         low, high = bounds.bounds(attempt)
         assert low <= delay <= high, (attempt, delay)
     assert after == [60], "after the success the loop waits for the sync interval"
-    assert len(convex_server.requests) == 7
+    # Six failed rounds (each stops at its first request), then the device state and the batch.
+    assert len(convex_server.requests) == 8
     assert len(convex_server.items) == 3 and convex_server.duplicates == 0
 
 
@@ -184,7 +185,10 @@ async def test_offline_costs_nothing_and_recovers_at_once(store, clock, caplog):
         assert delay >= Backoff().bounds(attempt)[0]
     assert sum(sleep.delays[:-1]) >= 3600
     assert sleep.delays[-1] == 600, "once back, everything went in the first try"
-    assert len(server.requests) == 1 and len(server.items) == 4
+    # Back: the round reads the device state, then one batch carries everything.
+    assert [request.path for request in server.requests] == [
+        "edgecoach:deviceState", "edgecoach:ingestBatch"]
+    assert len(server.items) == 4
     assert all(row["attempts"] == 0 and row["lastError"] is None
                for row in outbox_rows(store)), "offline tries write nothing"
     warnings = [record for record in caplog.records

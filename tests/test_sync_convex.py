@@ -22,10 +22,16 @@ def test_retry_after_seconds_or_http_date(header, seconds):
 
 
 async def test_success_returns_the_value(convex_server):
-    args = {"protocol": 1, "items": [{"id": "a", "kind": "feedback", "record": {}}]}
+    state = {"userId": "u", "chattiness": "quiet", "minGapSeconds": 120.0,
+             "priorityFloor": 7, "updatedAt": NOW, "triggers": {}}
+    good = {"id": "a", "kind": "coaching_state", "userId": "u", "recordId": "u",
+            "createdAt": NOW, "record": state}
+    bad = {**good, "id": "b", "kind": "feedback", "record": {}}
+    args = {"protocol": 1, "items": [good, bad]}
     async with ConvexClient(convex_server.url, TOKEN, 2) as client:
         value = await client.mutation("edgecoach:ingestBatch", args)
-    assert value == {"accepted": ["a"], "rejected": []}
+    assert value == {"accepted": ["a"],
+                     "rejected": [{"id": "b", "error": "record.responseId: Field required"}]}
     assert convex_server.requests[0].path == "edgecoach:ingestBatch"
 
 

@@ -97,7 +97,8 @@ class Daemon:
         self.queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         self.pipeline = CoachingPipeline(parts)
         self.session = WorkoutSession(settings.user_id, settings.athlete, settings.strain)
-        self.sync = UpstreamSync(parts.store, settings.upstream)
+        self.sync = UpstreamSync(parts.store, settings.upstream, users=(settings.user_id,),
+                                 on_user_deleted=self.pipeline.forget_user)
         self.talk_budget = TalkBudget(parts.store.database)
         self.stop = asyncio.Event()
         self.started_at = time.time()

@@ -14,8 +14,7 @@ from typing import Any, Literal
 from edgecoach.audio import Player
 from edgecoach.audio.earcon import earcon
 from edgecoach.catalog import Catalog
-from edgecoach.coach import CoachPolicy, GeneratedLine, LineGenerator
-from edgecoach.coach.policy import Decision
+from edgecoach.coach import CoachPolicy, Decision, GeneratedLine, LineGenerator
 from edgecoach.coach.seeds import content_seed
 from edgecoach.contract import (
     DeviceState,
@@ -106,7 +105,8 @@ class CoachingPipeline:
         self.speculate = speculate
         self._prepared: dict[tuple, PreparedLine] = {}
         self._forecast = SetForecast()
-        self._unvoiced: list[tuple[str, str]] = []  # prepared (persona, text) to synthesize
+        # Prepared lines to synthesize: (userId, persona, text).
+        self._unvoiced: list[tuple[str, str, str]] = []
         self._speculation: asyncio.Task[None] | None = None
         self._plan_at = 0.0  # time.perf_counter() of the last plan handed in
 
@@ -169,7 +169,14 @@ class CoachingPipeline:
             return Subscription(user_id=event.user_id), Decision(False, ERASED)
         store.responses.record_event(event)
         subscription = store.subscriptions.get(event.user_id)
-        decision = self.parts.policy.decide(event, subscription, self.parts.devices.has_earbuds)
+        # What the app reports with its event counts: its earbuds, its mute switch.
+        reported = event.device_state
+        if reported is not None and not reported.audio_enabled:
+            decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
+                                self.parts.policy.tags_for(event))
+        else:
+            earbuds = self.parts.devices.has_earbuds or bool(reported and reported.has_earbuds)
+            decision = self.parts.policy.decide(event, subscription, earbuds)
         if not decision.speak:
             store.responses.mark_event(event.id, "suppressed", decision.reason)
         return subscription, decision
@@ -205,7 +212,8 @@ class CoachingPipeline:
             user_id=event.user_id, trigger_id=event.trigger_id, persona_id=persona,
             text_content=line.text, toast_message=line.toast, audio_key=spoken.cache_key,
             audio_length=spoken.audio_length_s, metadata=metadata,
-            workout_context=event.context, device_state=self.parts.devices.state(),
+            workout_context=event.context,
+            device_state=event.device_state or self.parts.devices.state(),
             event_id=event.id,
         )
 
@@ -259,7 +267,7 @@ class CoachingPipeline:
         except EdgeCoachError as error:
             log.warning("speculative line failed: %s", error)
             return
-        self._unvoiced = [(persona, text) for text in texts]
+        self._unvoiced = [(user_id, persona, text) for text in texts]
         if self._speculation is None or self._speculation.done():
             self._speculation = asyncio.create_task(self._voice_prepared())
 
@@ -286,11 +294,20 @@ class CoachingPipeline:
                 await asyncio.sleep(SPECULATION_SETTLE_S - quiet)
             if not self._unvoiced:
                 return
-            persona, text = self._unvoiced.pop(0)
+            user_id, persona, text = self._unvoiced.pop(0)
             try:
+                await asyncio.to_thread(self.parts.store.retention.note_prepared_clip,
+                                        user_id, self.parts.voice.key(persona, text))
                 await self.parts.voice.prepare(persona, [text])
             except EdgeCoachError as error:
                 log.warning("speculative synthesis failed: %s", error)
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop the lines prepared for an erased user (their clips go with the user's
+        rows: Retention.delete_user)."""
+        self._prepared = {key: line for key, line in self._prepared.items()
+                          if key[0] != user_id}
+        self._unvoiced = [entry for entry in self._unvoiced if entry[0] != user_id]
 
     async def say_notice(self, user_id: str, notice: Notice,
                          workout_time: float | None = None) -> None:

@@ -10,6 +10,7 @@ from edgecoach.api.context import ApiContext, get_context
 from edgecoach.api.errors import BAD_BODY_RESPONSE
 from edgecoach.api.models import TalkRequest, UserDeleted, UserIdPath
 from edgecoach.contract import Subscription
+from edgecoach.contract.base import CamelModel, partial_model
 from edgecoach.errors import ValidationFailed
 from edgecoach.store import Store
 
@@ -28,7 +29,7 @@ def replace_settings(store: Store, subscription: Subscription) -> Subscription:
     with store.database.transaction():
         current = store.subscriptions.get(subscription.user_id)
         updated = subscription.model_copy(update={"usage_stats": current.usage_stats})
-        store.subscriptions.put(updated)
+        store.subscriptions.put(updated, share=True)
     return updated
 
 
@@ -42,6 +43,23 @@ async def put_subscription(
     if subscription.user_id != user_id:
         raise ValidationFailed("body.userId", "must equal the userId in the path")
     return await asyncio.to_thread(replace_settings, context.store, subscription)
+
+
+SubscriptionPatch = partial_model(Subscription, exclude=frozenset({"usage_stats"}))
+
+
+@router.patch("/subscription", response_model=Subscription, responses=BAD_BODY_RESPONSE)
+async def patch_subscription(
+    user_id: UserIdPath, changes: SubscriptionPatch,  # type: ignore[valid-type]
+    request: Request, context: Context,
+) -> Subscription:
+    """Change only the fields sent (the seed's partial update): an app that sends only
+    `preferredPersona` changes nothing else. Nested settings merge field by field."""
+    checked: CamelModel = await strict_body(request, changes)
+    sent = checked.model_dump(exclude_unset=True, by_alias=True)
+    if sent.get("userId", user_id) != user_id:
+        raise ValidationFailed("body.userId", "must equal the userId in the path")
+    return await asyncio.to_thread(context.store.subscriptions.patch, user_id, sent)
 
 
 @router.get("/export", response_model=dict[str, Any])

@@ -11,6 +11,7 @@ from edgecoach.errors import ValidationFailed
 from edgecoach.feedback import give_feedback
 from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import Settings
+from edgecoach.store.sync_state import SyncState
 
 config_app = typer.Typer(help="Show the configuration in force.", no_args_is_help=True)
 user_app = typer.Typer(help="Export or delete everything stored about a user.",
@@ -34,7 +35,8 @@ def status() -> None:
             "limitsLeft": store.limits.remaining(
                 config.user_id, subscription.subscription_type, prefs.max_daily_coaching),
             "outboxPending": store.outbox.pending_count(),
-            "lastSync": store.outbox.last_sent_at(),
+            "lastSync": {"up": store.outbox.last_sent_at(),
+                         "down": SyncState(store.database).last_down()},
             "events": store.responses.event_counts(config.user_id),
             "usageStats": subscription.usage_stats.to_json_dict(),
             "talkBudget": TalkBudget(store.database).state(config.user_id),

@@ -2,9 +2,10 @@
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
+from pydantic.fields import FieldInfo
 
 from edgecoach.errors import ValidationFailed
 
@@ -65,3 +66,18 @@ def parse_strict(model: type[Model], text: str) -> Model:
         raise ValidationFailed(".".join(str(part) for part in first["loc"]) or "(input)",
                                first["msg"])
     return parsed
+def partial_model(model: type[CamelModel],
+                  exclude: frozenset[str] = frozenset()) -> type[CamelModel]:
+    """`model` with every field optional (absent: not changed), its bounds kept; nested
+    models are partial too. For PATCH bodies: only the fields sent are checked."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in exclude:
+            continue
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, CamelModel):
+            annotation = partial_model(annotation)
+        optional = FieldInfo.merge_field_infos(info, default=None, default_factory=None)
+        # Not Optional: absent means "unchanged", and null is refused like any wrong type.
+        fields[name] = (annotation, optional)
+    return create_model(f"{model.__name__}Patch", __base__=CamelModel, **fields)

@@ -4,7 +4,7 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 
 from edgecoach.contract.base import CamelModel
 from edgecoach.contract.events import DeviceState, WorkoutContext
@@ -16,6 +16,7 @@ from edgecoach.contract.vocabulary import (
     TrainingPhase,
     TriggerId,
 )
+from edgecoach.privacy import sanitize_text
 
 Unit = Field(ge=0, le=1)
 
@@ -88,9 +89,17 @@ class ResponseMetadata(CamelModel):
 
 
 class Feedback(CamelModel):
+    """A rating of a line. `comments` is sanitized as it is read (emails, phone numbers,
+    IP addresses never reach the store, from any edge: CLI, API, button)."""
+
     rating: int = Field(ge=1, le=5)
     helpful: bool | None = None
     comments: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("comments")
+    @classmethod
+    def _sanitized(cls, comments: str | None) -> str | None:
+        return sanitize_text(comments) if comments else comments
 
 
 class VoiceResponse(CamelModel):
@@ -120,7 +129,10 @@ class DevicePreferences(CamelModel):
 
 class PrivacySettings(CamelModel):
     allow_data_collection: bool = True
-    allow_ai_training: bool = False
+    # The seed's spelling ("AI", not the generated "Ai"); rows stored before still read.
+    allow_ai_training: bool = Field(
+        default=False, serialization_alias="allowAITraining",
+        validation_alias=AliasChoices("allowAITraining", "allowAiTraining"))
     data_retention_days: int = Field(default=90, ge=1, le=180)
     exclude_biometrics: bool = False
 

@@ -12,7 +12,8 @@ import sqlite_utils
 
 from edgecoach.store.database import Database
 
-OutboxKind = Literal["voice_response", "feedback", "training_data", "coaching_state"]
+OutboxKind = Literal["voice_response", "feedback", "training_data", "coaching_state",
+                     "subscription"]
 
 
 def enqueue(

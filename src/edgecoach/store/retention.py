@@ -21,9 +21,21 @@ USER_TABLES = {
     # The talk budget's preferences (session/talk_budget.py), dated by their last change.
     "coaching_state": "updatedAt",
     "trigger_ratings": "updatedAt",
+    "speculative_clips": "createdAt",
 }
 JSON_COLUMNS = {"metadata", "workoutContext", "deviceState", "feedback", "payload",
                 "userFeedback", "devicePreferences", "privacySettings", "usageStats"}
+
+
+def _drop_speculative_audio(db: sqlite_utils.Database, user_id: str) -> int:
+    """Delete clips synthesized ahead of time for the user alone and never spoken to
+    anyone else (a spoken clip is referenced by a response and handled with it)."""
+    return db.execute(
+        "delete from audio_cache where cacheKey in (select cacheKey from speculative_clips "
+        "where userId = ?) and cacheKey not in (select cacheKey from speculative_clips "
+        "where userId != ?) and cacheKey not in (select audioKey from voice_responses "
+        "where audioKey is not null and userId != ?)", [user_id] * 3,
+    ).rowcount
 
 
 def _drop_unshared_audio(db: sqlite_utils.Database, where: str, params: list) -> int:
@@ -40,6 +52,13 @@ class Retention:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.subscriptions = Subscriptions(database)
+
+    def note_prepared_clip(self, user_id: str, cache_key: str) -> None:
+        """A clip synthesized ahead of time for the user: it goes when the user does."""
+        with self.database.transaction() as db:
+            db.table("speculative_clips").upsert(
+                {"cacheKey": cache_key, "userId": user_id, "createdAt": self.database.clock()},
+                pk=("cacheKey", "userId"))
 
     def soft_delete_user(self, user_id: str) -> int:
         """Hide a user's responses at once; `purge` removes them for good."""
@@ -60,7 +79,7 @@ class Retention:
         with self.database.transaction() as db:
             mark_erased(db, user_id, self.database.clock())
             counts = {"audio_cache": 0 if keep_audio else _drop_unshared_audio(
-                db, "userId = ?", [user_id])}
+                db, "userId = ?", [user_id]) + _drop_speculative_audio(db, user_id)}
             for table in USER_TABLES:
                 counts[table] = db.execute(
                     f"delete from {table} where userId = ?", [user_id]).rowcount

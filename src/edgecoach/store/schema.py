@@ -103,7 +103,16 @@ def _v3_erasures(db: sqlite_utils.Database) -> None:
     db.table("erasures").create({"userHash": str, "erasedAt": float}, pk="userHash")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_erasures]
+def _v4_sync_down(db: sqlite_utils.Database) -> None:
+    """Sync down's cursor per user (edgecoach.sync.device_state), and who each clip
+    synthesized ahead of time was for (a deleted user's clips go with them)."""
+    db.table("sync_state").create(
+        {"userId": str, "cursor": float, "lastDownAt": float, "lastError": str}, pk="userId")
+    db.table("speculative_clips").create(
+        {"cacheKey": str, "userId": str, "createdAt": float}, pk=("cacheKey", "userId"))
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_erasures, _v4_sync_down]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,4 +1,5 @@
-"""The Convex HTTP API client: one call, `POST {url}/api/mutation`, and what its answers mean.
+"""The Convex HTTP API client: `POST {url}/api/mutation` and `/api/query`, and what their
+answers mean.
 
 Every way a call can fail becomes one of three errors (edgecoach.errors):
 
@@ -26,6 +27,7 @@ from edgecoach.errors import UpstreamOffline, UpstreamRejected, UpstreamUnavaila
 logger = logging.getLogger(__name__)
 
 MUTATION_ENDPOINT = "/api/mutation"
+QUERY_ENDPOINT = "/api/query"
 # Convex answers 560 when the function itself threw; the body then says why.
 STATUS_FUNCTION_FAILED = 560
 # A Retry-After longer than this is taken as a misconfigured server, not a plan.
@@ -70,9 +72,16 @@ class ConvexClient:
 
     async def mutation(self, path: str, args: dict[str, Any]) -> Any:
         """Run mutation `path` (`module:function`) with `args`; returns its value."""
+        return await self._call(MUTATION_ENDPOINT, path, args)
+
+    async def query(self, path: str, args: dict[str, Any]) -> Any:
+        """Run query `path` with `args`; returns its value."""
+        return await self._call(QUERY_ENDPOINT, path, args)
+
+    async def _call(self, endpoint: str, path: str, args: dict[str, Any]) -> Any:
         body = {"path": path, "args": args, "format": "json"}
         try:
-            response = await self._http.post(MUTATION_ENDPOINT, json=body)
+            response = await self._http.post(endpoint, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise UpstreamOffline(self._redact(f"cannot connect: {error}")) from None
         except httpx.TimeoutException:

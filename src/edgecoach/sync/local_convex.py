@@ -1,9 +1,10 @@
 """A local stand-in for the Convex deployment: the same HTTP contract, on 127.0.0.1.
 
-It implements `edgecoach:ingestBatch` as docs/upstream.md specifies (items stored by
-UUID, a retried item counted but stored once, bearer token checked), so the outbox
-benchmark, demos and tests exercise the real client against a real socket. Tests also
-use its fault injection: each request takes the next queued `Fault`, if any.
+It implements the device's functions as convex/functions/edgecoach.ts does
+(edgecoach.sync.local_cloud: `ingestBatch` with the deployment's item rules,
+`deviceState`, `acknowledgeDeletion`; bearer token checked), so the outbox benchmark,
+demos and tests exercise the real client against a real socket. Tests also use its
+fault injection: each request takes the next queued `Fault`, if any.
 
 It runs stdlib `http.server` in a thread, so it works from sync and async code alike.
 """
@@ -14,15 +15,28 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from edgecoach.sync.convex import MUTATION_ENDPOINT
-from edgecoach.sync.upstream import INGEST_PATH
+from edgecoach.sync.convex import MUTATION_ENDPOINT, QUERY_ENDPOINT
+from edgecoach.sync.local_cloud import DeviceForbidden, LocalCloud
+from edgecoach.sync.upstream import ACKNOWLEDGE_PATH, DEVICE_STATE_PATH, INGEST_PATH
 
-ITEM_KINDS = frozenset({"voice_response", "feedback", "training_data", "coaching_state"})
+# The functions the device may call, by endpoint: (cloud, args) -> value.
+Function = Callable[[LocalCloud, dict[str, Any]], Any]
+FUNCTIONS: dict[str, dict[str, Function]] = {
+    MUTATION_ENDPOINT: {
+        INGEST_PATH: lambda cloud, args: cloud.ingest(args["items"]),
+        ACKNOWLEDGE_PATH: lambda cloud, args: cloud.acknowledge_deletion(args.get("userId")),
+    },
+    QUERY_ENDPOINT: {
+        DEVICE_STATE_PATH: lambda cloud, args: cloud.device_state(
+            args.get("userId"), args.get("since")),
+    },
+}
 
 
 class FaultKind(StrEnum):
@@ -65,10 +79,8 @@ class LocalConvex:
     def __init__(self, token: str | None = "local-token", port: int = 0) -> None:
         self.token = token
         self.port = port
-        self.items: dict[str, dict[str, Any]] = {}
-        self.deliveries: Counter[str] = Counter()
+        self.cloud = LocalCloud()
         self.requests: list[Request] = []
-        self.reject_ids: set[str] = set()
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -80,9 +92,23 @@ class LocalConvex:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def items(self) -> dict[str, dict[str, Any]]:
+        """Each delivered item once, by UUID."""
+        return self.cloud.items
+
+    @property
+    def deliveries(self) -> Counter[str]:
+        return self.cloud.deliveries
+
+    @property
+    def reject_ids(self) -> set[str]:
+        """Items the deployment refuses one by one (tests add ids here)."""
+        return self.cloud.reject_ids
+
+    @property
     def duplicates(self) -> int:
         """Deliveries beyond the first of each UUID (harmless: stored once)."""
-        with self._lock:
+        with self.cloud.lock:
             return sum(count - 1 for count in self.deliveries.values())
 
     def inject(self, *faults: Fault) -> None:
@@ -124,7 +150,7 @@ class LocalConvex:
         """Block until `count` distinct items arrived (for tests of background loops)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._lock:
+            with self.cloud.lock:
                 if len(self.items) >= count:
                     return True
             time.sleep(0.01)
@@ -133,24 +159,6 @@ class LocalConvex:
     def _next_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
-
-    def _ingest(self, items: list[Any]) -> dict[str, Any]:
-        accepted: list[str] = []
-        rejected: list[dict[str, str]] = []
-        with self._lock:
-            for item in items:
-                item_id = item.get("id") if isinstance(item, dict) else None
-                if not isinstance(item_id, str) or not item_id:
-                    continue
-                if item.get("kind") not in ITEM_KINDS or not isinstance(item.get("record"), dict):
-                    rejected.append({"id": item_id, "error": "invalid item"})
-                elif item_id in self.reject_ids:
-                    rejected.append({"id": item_id, "error": "refused by the deployment"})
-                else:
-                    self.deliveries[item_id] += 1
-                    self.items.setdefault(item_id, item)
-                    accepted.append(item_id)
-        return {"accepted": accepted, "rejected": rejected}
 
     def _log(self, request: Request) -> None:
         with self._lock:
@@ -181,25 +189,36 @@ class _Handler(BaseHTTPRequestHandler):
         def log(status: int | None, fault: FaultKind | None = None) -> None:
             convex._log(Request(path, status, fault, ids, auth_ok))
 
-        if self.path != MUTATION_ENDPOINT:
+        functions = FUNCTIONS.get(self.path)
+        if functions is None:
             log(404)
             return self._reply(404, {"status": "error", "errorMessage": "not found"})
         if not auth_ok:
             log(401)
             return self._reply(401, {"status": "error", "errorMessage": "Unauthenticated"})
         fault = convex._next_fault()
-        batch = items if isinstance(items, list) else None
-        valid = (path == INGEST_PATH and batch is not None
-                 and isinstance(body, dict) and body.get("format") == "json")
-        value = (convex._ingest(batch) if batch is not None and valid
-                 and (fault is None or fault.after_store) else None)
+        function = functions.get(path) if isinstance(path, str) else None
+        if function is None:
+            log(400)
+            message = f"Could not find public function for {path!r}"
+            return self._reply(400, {"status": "error", "errorMessage": message})
+        valid = (isinstance(args, dict) and isinstance(body, dict) and body.get("format") == "json"
+                 and (path != INGEST_PATH or isinstance(items, list)))
+        if not valid:
+            log(400)
+            return self._reply(400, {"status": "error", "errorMessage": "ArgumentValidationError"})
+        value: Any = None
+        if fault is None or fault.after_store:
+            try:
+                value = function(convex.cloud, args)  # type: ignore[arg-type]
+            except DeviceForbidden as error:
+                log(403)
+                return self._reply(403, {"status": "error", "errorMessage": str(error)})
+            except ValueError as error:
+                log(560)
+                return self._reply(560, {"status": "error", "errorMessage": str(error)})
         if fault is not None:
             log(self._fail(fault, convex), fault.kind)
-        elif not valid:
-            log(400)
-            self._reply(400, {"status": "error",
-                              "errorMessage": f"Could not find public function for {path!r}"
-                              if path != INGEST_PATH else "ArgumentValidationError"})
         else:
             log(200)
             self._reply(200, {"status": "success", "value": value})

@@ -29,6 +29,7 @@ from edgecoach.store.subscriptions import Subscriptions
 BIOMETRIC_PLACEHOLDER = "[BIOMETRIC]"
 # Local bookkeeping that means nothing upstream (the line's audio travels as audioKey).
 LOCAL_ONLY_FIELDS = ("eventId", "deletedAt")
+SUBSCRIPTION_LOCAL_FIELDS = ("usageStats", "trainingPhase")
 # Free texts, at any depth: sanitized always. Ids and hashes are left alone (a UUID has
 # digit groups a phone pattern could take).
 TEXT_FIELDS = frozenset({"textContent", "toastMessage", "comments", "exercise",
@@ -55,7 +56,8 @@ def prepare(database: Database, rows: list[dict]) -> Prepared:
         if user_id not in privacy:
             privacy[user_id] = subscriptions.get(user_id).privacy_settings
         settings = privacy[user_id]
-        if not settings.allow_data_collection:
+        # The settings themselves always go: the cloud must learn a "do not collect" too.
+        if not settings.allow_data_collection and row["kind"] != "subscription":
             prepared.dropped[row["id"]] = "allowDataCollection=false"
             continue
         if row["kind"] == "training_data" and not settings.allow_ai_training:
@@ -76,6 +78,8 @@ def prepare(database: Database, rows: list[dict]) -> Prepared:
 def _record(database: Database, kind: str, record_id: str) -> dict[str, Any] | None:
     if kind == "coaching_state":
         return _coaching_state(database, record_id)
+    if kind == "subscription":
+        return _subscription(database, record_id)
     table = "training_data" if kind == "training_data" else "voice_responses"
     where = "id = ?" if kind == "training_data" else "id = ? and deletedAt is null"
     with database.reading() as db:
@@ -115,6 +119,19 @@ def _coaching_state(database: Database, user_id: str) -> dict[str, Any] | None:
     # The time of the last spoken line is working state, not a preference.
     state.pop("lastSpokenAt", None)
     return state
+
+
+def _subscription(database: Database, user_id: str) -> dict[str, Any] | None:
+    """The settings the athlete may change; the usage counters and the training phase
+    are the device's own."""
+    subscriptions = Subscriptions(database)
+    updated_at = subscriptions.updated_at(user_id)
+    if updated_at is None:
+        return None
+    record = subscriptions.get(user_id).to_json_dict()
+    for key in SUBSCRIPTION_LOCAL_FIELDS:
+        record.pop(key)
+    return {**record, "updatedAt": updated_at}
 
 
 def _filtered(kind: str, record: dict[str, Any], exclude_biometrics: bool) -> dict[str, Any]:

@@ -20,26 +20,45 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from edgecoach.contract.base import describe_validation_error
 from edgecoach.errors import UpstreamOffline, UpstreamRejected, UpstreamUnavailable
 from edgecoach.resilience import Backoff, Sleep
 from edgecoach.settings import UpstreamSettings
 from edgecoach.store import Store
+from edgecoach.store.sync_state import SyncState
 from edgecoach.sync.convex import ConvexClient
+from edgecoach.sync.device_state import Applied, DeviceStateReply, apply_device_state
 from edgecoach.sync.payloads import prepare
 
 logger = logging.getLogger(__name__)
 
 INGEST_PATH = "edgecoach:ingestBatch"
+DEVICE_STATE_PATH = "edgecoach:deviceState"
+ACKNOWLEDGE_PATH = "edgecoach:acknowledgeDeletion"
 PROTOCOL_VERSION = 1
 
 
 @dataclass
+class DownReport:
+    """What one `sync_down()` did: replies applied, refused (403...), invalid."""
+
+    applied: list[Applied] = field(default_factory=list)
+    refused: int = 0
+    invalid: int = 0
+    retry_in: float | None = None
+    offline: bool = False
+    error: str | None = None
+
+
+@dataclass
 class SyncReport:
-    """What one `sync_once()` did."""
+    """What one `sync_once()` (up) or `sync_round()` (down, then up) did."""
 
     sent: int = 0
     dropped: int = 0
@@ -50,6 +69,7 @@ class SyncReport:
     offline: bool = False
     disabled: bool = False
     error: str | None = None
+    down: DownReport | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +87,13 @@ class UpstreamSync:
 
     def __init__(self, store: Store, settings: UpstreamSettings,
                  clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, users: Sequence[str] = (),
+                 on_user_deleted: Callable[[str], None] | None = None) -> None:
         self.store = store
+        # Synced down besides every user with settings here (the daemon's own user).
+        self.users = tuple(users)
+        self.on_user_deleted = on_user_deleted
+        self._down_logged: set[tuple[str, str]] = set()
         self.settings = settings
         self.clock = clock
         self._sleep = sleep
@@ -122,6 +147,86 @@ class UpstreamSync:
                 if not await self._send_batch(client, rows, report):
                     return report
 
+    async def sync_round(self) -> SyncReport:
+        """Sync down (each user's cloud state applied), then up: privacy settings changed
+        in the cloud are in force before the next item leaves."""
+        down = await self.sync_down()
+        if down.retry_in is not None:
+            return SyncReport(retry_in=down.retry_in, offline=down.offline, error=down.error,
+                              down=down)
+        report = await self.sync_once()
+        report.down = down
+        return report
+
+    async def sync_down(self) -> DownReport:
+        """Read `edgecoach:deviceState` for each user and apply it (device_state.py)."""
+        report = DownReport()
+        client = self._client
+        if client is None:
+            return report
+        async with self._lock:
+            users = await asyncio.to_thread(self._users_to_sync)
+            for user_id in users:
+                if not await self._sync_user_down(client, user_id, report):
+                    break
+        return report
+
+    def _users_to_sync(self) -> list[str]:
+        return sorted(set(self.users) | set(self.store.subscriptions.user_ids()))
+
+    async def _sync_user_down(self, client: ConvexClient, user_id: str,
+                              report: DownReport) -> bool:
+        """One user's state; False when the round must stop (offline, unavailable)."""
+        sync_state = SyncState(self.store.database)
+        since = await asyncio.to_thread(sync_state.cursor, user_id)
+        try:
+            value = await client.query(DEVICE_STATE_PATH, {"userId": user_id, "since": since})
+        except UpstreamRejected as error:  # this user only: 403, a function not deployed
+            report.refused += 1
+            self._log_down_once(user_id, "refused", f"device state refused: {error}")
+            return True
+        except UpstreamUnavailable as error:
+            delay = self.backoff.next_delay(error.retry_after)
+            report.retry_in, report.error = delay, str(error)
+            report.offline = isinstance(error, UpstreamOffline)
+            self._outage_began("offline" if report.offline else "failing", error, delay,
+                               "device state not read")
+            return False
+        await self._recovered()
+        try:
+            reply = DeviceStateReply.model_validate(value)
+            if reply.user_id != user_id:
+                raise ValueError(f"a reply for user {reply.user_id!r}")
+        except (ValidationError, ValueError) as error:
+            report.invalid += 1
+            message = f"device state not applied (invalid reply): {_first_line(error)}"
+            self._log_down_once(user_id, "invalid", message)
+            await asyncio.to_thread(sync_state.failed, user_id, message)
+            return True
+        applied = await asyncio.to_thread(apply_device_state, self.store, reply)
+        report.applied.append(applied)
+        self._down_logged = {entry for entry in self._down_logged if entry[0] != user_id}
+        if applied.tier:
+            logger.info("user %s: subscription is now %s (from the cloud)", user_id,
+                        applied.tier)
+        if applied.deleted:
+            await self._user_deleted(client, user_id)
+        return True
+
+    async def _user_deleted(self, client: ConvexClient, user_id: str) -> None:
+        logger.warning("user %s erased on the cloud's request", user_id)
+        if self.on_user_deleted is not None:
+            self.on_user_deleted(user_id)
+        try:
+            await client.mutation(ACKNOWLEDGE_PATH, {"userId": user_id})
+        except UpstreamUnavailable as error:  # still pending upstream: done again next round
+            logger.warning("erasure of %s not acknowledged yet: %s", user_id, error)
+
+    def _log_down_once(self, user_id: str, kind: str, message: str) -> None:
+        if (user_id, kind) not in self._down_logged:
+            self._down_logged.add((user_id, kind))
+            logger.warning("user %s: %s", user_id, message)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Sync every `sync_interval_seconds`, sooner on `nudge()`, until `stop` is set."""
         if self._client is None:
@@ -130,7 +235,7 @@ class UpstreamSync:
         while not stop.is_set():
             self._nudged.clear()
             try:
-                report = await self.sync_once()
+                report = await self.sync_round()
             except Exception:  # a store or programming error must not end the daemon's sync
                 logger.exception("upstream sync round failed")
                 report = SyncReport(retry_in=self.backoff.next_delay())
@@ -180,12 +285,16 @@ class UpstreamSync:
             await asyncio.to_thread(
                 self.store.outbox.mark_failed, ids, str(error), self.clock() + delay)
             self._held = ids
-        kind = "offline" if offline else "failing"
+        self._outage_began("offline" if offline else "failing", error, delay,
+                           f"{len(ids)} pending items wait")
+
+    def _outage_began(self, kind: str, error: Exception, delay: float, waiting: str) -> None:
+        """One warning per outage."""
         if self._outage != kind:
             self._outage = kind
             self._outage_since = self._outage_since or self.clock()
-            logger.warning("upstream %s (%s); %d pending items wait, next try in %.1f s",
-                           kind, error, len(ids), delay)
+            logger.warning("upstream %s (%s); %s, next try in %.1f s",
+                           kind, error, waiting, delay)
         else:
             logger.debug("upstream still %s (%s); next try in %.1f s", kind, error, delay)
 
@@ -242,3 +351,9 @@ def _parse_ack(value: Any, sent_ids: list[str]) -> _Ack:
         if item_id in unanswered:
             rejected[item_id] = "not acknowledged"
     return _Ack(accepted=accepted, rejected=rejected)
+
+
+def _first_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return str(describe_validation_error(error))
+    return str(error)[:200]
