@@ -4,8 +4,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
-from pydantic_core import ErrorDetails
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from edgecoach.errors import ValidationFailed
 
