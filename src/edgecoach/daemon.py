@@ -62,7 +62,6 @@ def build_parts(settings: Settings, store: Store | None = None,
 
     catalog = load_catalog(settings.config_dir)
     store = store or Store.open(settings.database_path)
-    store.limits.device_owner = settings.user_id  # every user shares the owner's tier
     generator = LineGenerator.load(settings.models_dir, settings.coach.alternative_model,
                                    personas=catalog.personas)
     voice = VoiceService.load(catalog.personas, store.database, settings.cache,
@@ -95,6 +94,8 @@ class Daemon:
         self.sources = sources or []
         self.notifier = notifier or ServiceNotifier()
         self.queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        # Every user the API names shares the hourly tier of the daemon's athlete.
+        parts.store.limits.device_owner = settings.user_id
         self.pipeline = CoachingPipeline(parts)
         self.session = WorkoutSession(settings.user_id, settings.athlete, settings.strain)
         self.sync = UpstreamSync(parts.store, settings.upstream, users=(settings.user_id,),
