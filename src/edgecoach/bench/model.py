@@ -85,6 +85,7 @@ class Sample:
     latency_ms: float
     values: dict[str, str]
     tags: list[str] = field(default_factory=list)
+    repeat: bool = False  # the same as one of this persona's last RECENT lines
 
 
 def generate_samples(generator: LineGenerator, catalog: Catalog, count: int,
@@ -100,12 +101,14 @@ def generate_samples(generator: LineGenerator, catalog: Catalog, count: int,
         tags = situation_tags(trigger_id, context)
         if trigger_id == "onboarding":
             tags = [rng.choice(("first-run", "persona-change"))]
+        last = recent[persona][-RECENT:]
         line = generator.generate(persona, catalog.trigger(trigger_id), context, tags,
-                                  seed=rng.getrandbits(63), recent=recent[persona][-RECENT:])
+                                  seed=rng.getrandbits(63), recent=last)
+        repeat = normalized(line.text) in {normalized(text) for text in last}
         recent[persona].append(line.text)
         samples.append(Sample(persona, trigger_id, line.text, line.fallback,
                               line.metadata.generation_latency,
-                              slot_values(context, trigger_id), tags))
+                              slot_values(context, trigger_id), tags, repeat))
     return samples
 
 
@@ -181,6 +184,7 @@ def figures(samples: list[Sample], bank: LineBank) -> dict[str, float]:
         "personaSeparabilityPercent": 100 * separable / len(samples),
         "groundingPercent": 100 * grounded / numbers if numbers else 100.0,
         "numbersSaid": numbers,
+        "repeatsOfRecent": sum(s.repeat for s in samples),
         "latencyP50Ms": float(np.percentile(latencies, 50)),
         "latencyP95Ms": float(np.percentile(latencies, 95)),
     }
