@@ -9,10 +9,8 @@ latency percentiles, model size, and the float/int8 validity measured at trainin
 
 import argparse
 import json
-import math
 import random
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from edgecoach.catalog import Catalog, load_catalog
 from edgecoach.coach import LineGenerator, situation_tags
 from edgecoach.coach.checks import DIGITS_RE, normalized
 from edgecoach.coach.lines import LineBank
+from edgecoach.coach.situation import NaiveBayes
 from edgecoach.coach.slots import fill, slot_values, slots_in
 from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS, WorkoutContext
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
@@ -119,34 +118,6 @@ def words(text: str) -> list[str]:
 def distinct_2(texts: Iterable[str]) -> float:
     bigrams = [pair for text in texts for pair in zip(words(text), words(text)[1:], strict=False)]
     return len(set(bigrams)) / max(1, len(bigrams))
-
-
-class NaiveBayes:
-    """Multinomial naive Bayes on word unigrams and bigrams (numbers as one token)."""
-
-    def __init__(self, labelled: Iterable[tuple[str, str]]) -> None:
-        self.counts: dict[str, Counter] = {}
-        self.priors: Counter = Counter()
-        for label, text in labelled:
-            self.priors[label] += 1
-            self.counts.setdefault(label, Counter()).update(self.features(text))
-        self.vocabulary = set().union(*self.counts.values())
-
-    @staticmethod
-    def features(text: str) -> list[str]:
-        tokens = ["<n>" if token[0].isdigit() else token for token in words(text)]
-        return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-
-    def predict(self, text: str) -> str:
-        total = sum(self.priors.values())
-
-        def score(label: str) -> float:
-            counts = self.counts[label]
-            size = sum(counts.values()) + len(self.vocabulary)
-            return math.log(self.priors[label] / total) + sum(
-                math.log((counts[f] + 1) / size) for f in self.features(text))
-
-        return max(self.counts, key=score)
 
 
 def typical_values(trigger_id: str) -> dict[str, str]:

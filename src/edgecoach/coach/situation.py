@@ -50,7 +50,7 @@ WRONG_BAND_WORDS: dict[str, re.Pattern[str]] = {
 HEART_RE = re.compile(r"\b(heart|pulse|beats)\b|\{hr\}|\{peak_hr\}", re.IGNORECASE)
 SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
 CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a candidate
-TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|[!?]")
+TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|\d+(?:\.\d+)?|[!?]")
 
 
 def features(text: str) -> list[str]:
