@@ -12,6 +12,7 @@ from edgecoach.cli import app
 from edgecoach.cli.common import settings
 from edgecoach.contract import PERSONA_IDS, WorkoutEvent
 from edgecoach.errors import ValidationFailed
+from edgecoach.report import check_out_path
 from edgecoach.session.talk_budget import CHATTINESS_LEVELS
 from edgecoach.settings import Settings
 from edgecoach.sources import HeartRateSample, ReplayItem, StrainMeter, replay
@@ -36,6 +37,9 @@ def replay_command(
     ] = None,
     chattiness: Annotated[str | None, typer.Option(
         "--chattiness", help="quiet, normal or chatty for this replay.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write the workout's HTML report (chart, every line) to this file.")
+    ] = None,
 ) -> None:
     """Replay a recorded workout as a live one, coaching it (or printing its events)."""
     config = settings()
@@ -48,6 +52,8 @@ def replay_command(
         raise ValidationFailed("chattiness", f"must be one of {', '.join(CHATTINESS_LEVELS)}")
     if not file.is_file():
         raise ValidationFailed("FILE", f"{file} is not a file")
+    if report is not None:
+        check_out_path(report)
     print(f"replaying {file.name} (persona {chosen}, speed {speed:g})", flush=True)
     if events_only:
         print_events(file, config, speed, samples)
@@ -55,7 +61,7 @@ def replay_command(
     from edgecoach.demo import DemoOptions, print_summary, run_demo
 
     options = DemoOptions(persona=chosen, speed=speed, recording=file,  # type: ignore[arg-type]
-                          transcript=transcript, chattiness=chattiness)
+                          transcript=transcript, chattiness=chattiness, report=report)
     console = Console()
     print_summary(asyncio.run(run_demo(config, options, console)), options, console)
 

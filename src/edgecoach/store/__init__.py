@@ -9,6 +9,7 @@ from edgecoach.store.outbox import Outbox
 from edgecoach.store.responses import Responses
 from edgecoach.store.retention import Retention
 from edgecoach.store.subscriptions import Subscriptions
+from edgecoach.store.workouts import Workouts
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Store:
     limits: Limits
     outbox: Outbox
     retention: Retention
+    workouts: Workouts
 
     @classmethod
     def open(cls, path: Path | str, clock: Clock | None = None) -> "Store":
@@ -30,6 +32,7 @@ class Store:
             limits=Limits(database),
             outbox=Outbox(database),
             retention=Retention(database),
+            workouts=Workouts(database),
         )
 
     def close(self) -> None:

@@ -20,9 +20,12 @@ USER_TABLES = {
     # The talk budget's preferences (session/talk_budget.py), dated by their last change.
     "coaching_state": "updatedAt",
     "trigger_ratings": "updatedAt",
+    # Workouts (store/workouts.py) and their heart rate; their events are in `events`.
+    "workouts": "start",
+    "workout_samples": "at",
 }
 JSON_COLUMNS = {"metadata", "workoutContext", "deviceState", "feedback", "payload",
-                "userFeedback", "devicePreferences", "privacySettings", "usageStats"}
+                "userFeedback", "devicePreferences", "privacySettings", "usageStats", "summary"}
 
 
 def _drop_unshared_audio(db: sqlite_utils.Database, where: str, params: list) -> int:

@@ -98,7 +98,24 @@ def _v2_coaching_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state]
+def _v3_workouts(db: sqlite_utils.Database) -> None:
+    """Workouts as records of their own (store/workouts.py): their heart rate, their events."""
+    db.table("workouts").create(
+        {"id": str, "userId": str, "start": float, "end": float, "source": str,
+         "summary": str, "createdAt": float},
+        pk="id", not_null={"userId", "start", "source"},
+    )
+    db.table("workouts").create_index(["userId", "start"], index_name="by_workout_user_start")
+    db.table("workout_samples").create(
+        {"workoutId": str, "userId": str, "at": float, "heartRate": int, "strain": float},
+        pk=("workoutId", "at"), not_null={"userId", "heartRate"},
+    )
+    db.table("workout_samples").create_index(["userId"], index_name="by_sample_user")
+    db.table("events").add_column("workoutId", str)
+    db.table("events").create_index(["workoutId"], index_name="by_event_workout")
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_workouts]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
