@@ -44,7 +44,7 @@ def render_report(data: ReportData) -> str:
     workout = data.workout
     chart = workout_figure(data).to_html(
         full_html=False, include_plotlyjs=True, div_id=CHART_ID,
-        config={"responsive": True, "displaylogo": False, "showLink": False})
+        config={"responsive": True, "displaylogo": False})
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(workout.start))
     cards = "\n".join(_event_card(index, event) for index, event in enumerate(data.events))
     return f"""<!DOCTYPE html>

@@ -34,7 +34,7 @@ class WorkoutRecorder:
 
     def on_event(self, event: WorkoutEvent) -> None:
         """Before the event is handled: pre-start opens a new workout (closing an open one)."""
-        if event.trigger_id != "pre-start":
+        if event.trigger_id != "pre-start" or event.user_id != self.user_id:
             return
         if self.workout_id is not None:
             self.finish(event.timestamp)
@@ -43,7 +43,7 @@ class WorkoutRecorder:
 
     def on_handled(self, event: WorkoutEvent) -> None:
         """After the event is stored and handled: attach it; workout-end closes the workout."""
-        if self.workout_id is None:
+        if self.workout_id is None or event.user_id != self.user_id:
             return
         self.workouts.attach_event(self.workout_id, event.id)
         if event.trigger_id == "workout-end":

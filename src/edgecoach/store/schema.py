@@ -106,10 +106,12 @@ def _v3_workouts(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"userId", "start", "source"},
     )
     db.table("workouts").create_index(["userId", "start"], index_name="by_workout_user_start")
+    # No key but the rowid: a strap may send two readings within the same second.
     db.table("workout_samples").create(
         {"workoutId": str, "userId": str, "at": float, "heartRate": int, "strain": float},
-        pk=("workoutId", "at"), not_null={"userId", "heartRate"},
+        not_null={"workoutId", "userId", "at", "heartRate"},
     )
+    db.table("workout_samples").create_index(["workoutId", "at"], index_name="by_sample_workout")
     db.table("workout_samples").create_index(["userId"], index_name="by_sample_user")
     db.table("events").add_column("workoutId", str)
     db.table("events").create_index(["workoutId"], index_name="by_event_workout")

@@ -74,7 +74,7 @@ class Workouts:
                 for sample in samples]
         if rows:
             with self.database.transaction() as db:
-                db.table("workout_samples").insert_all(rows, replace=True)
+                db.table("workout_samples").insert_all(rows)
 
     def attach_event(self, workout_id: str, event_id: str) -> None:
         with self.database.transaction() as db:
@@ -117,7 +117,7 @@ class Workouts:
         with self.database.reading() as db:
             return [WorkoutSample(at, heart_rate, strain) for at, heart_rate, strain in db.execute(
                 "select at, heartRate, strain from workout_samples where workoutId = ? "
-                "order by at", [workout_id])]
+                "order by at, rowid", [workout_id])]
 
     def events(self, workout_id: str) -> list[WorkoutEventRow]:
         with self.database.reading() as db:
