@@ -33,9 +33,12 @@ async def get_workout(workout_id: WorkoutIdPath, context: Context) -> dict[str, 
     return workout.to_json_dict()
 
 
-@router.get("/{workoutId}/report", response_class=HTMLResponse,
-            responses={**NOT_FOUND_RESPONSE, 200: {"content": {"text/html": {}},
-                                                   "description": "The report page"}})
+# The page is HTML; the errors stay JSON like every other route's (so no response_class,
+# which would document them as HTML too).
+@router.get("/{workoutId}/report", response_model=None, responses={
+    **NOT_FOUND_RESPONSE,
+    200: {"content": {"text/html": {"schema": {"type": "string"}}},
+          "description": "The report page"}})
 async def get_workout_report(workout_id: WorkoutIdPath, context: Context) -> HTMLResponse:
     """The workout as one self-contained HTML page: chart, laps, strain, every line and
     its audio (as `edgecoach report` writes it)."""
