@@ -1,7 +1,8 @@
 """Settings: read once at start from a TOML file and EDGECOACH_* variables, then passed down.
 
 Precedence: keyword arguments > environment (EDGECOACH_*, nested with "__") > TOML file
-(EDGECOACH_CONFIG, else config/edgecoach.toml of the checkout) > defaults below.
+(EDGECOACH_CONFIG, else the one `edgecoach setup` wrote in the XDG config dir, else
+config/edgecoach.toml of the checkout) > defaults below.
 """
 
 import os
@@ -22,6 +23,19 @@ from edgecoach.errors import ConfigError
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
 DEFAULT_SETTINGS_FILE = CONFIG_DIR / "edgecoach.toml"
+
+
+def user_settings_file() -> Path:
+    """Where `edgecoach setup` writes: ~/.config/edgecoach/edgecoach.toml (XDG)."""
+    return Path(platformdirs.user_config_dir("edgecoach")) / "edgecoach.toml"
+
+
+def settings_file() -> Path:
+    """The settings file in force: EDGECOACH_CONFIG, else the user's, else the checkout's."""
+    if "EDGECOACH_CONFIG" in os.environ:
+        return Path(os.environ["EDGECOACH_CONFIG"])
+    user_file = user_settings_file()
+    return user_file if user_file.is_file() else DEFAULT_SETTINGS_FILE
 
 
 class ApiSettings(BaseModel):
@@ -123,13 +137,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+        return (init_settings, env_settings,
+                TomlConfigSettingsSource(settings_cls, settings_file()))
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from file and environment, or a ConfigError naming the file, key and reason."""
-    toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
+    toml_file = settings_file()
     if "EDGECOACH_CONFIG" in os.environ and not toml_file.is_file():
         raise ConfigError(f"{toml_file}: settings file not found (from EDGECOACH_CONFIG)")
     try:
