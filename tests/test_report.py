@@ -122,3 +122,13 @@ async def test_the_api_serves_the_report_behind_the_token(store: Store,
         assert [w["id"] for w in listed] == [workout_id]
         one = (await client.get(f"/v1/workouts/{workout_id}", headers=auth)).json()
         assert one["summary"]["linesSpoken"] == 4
+
+
+def test_an_interrupted_workout_is_reported_as_not_finished(store: Store,
+                                                            clock: FakeClock) -> None:
+    finished = record_workout(store, clock)
+    open_id = store.workouts.begin(USER, "live", clock() + 7200)  # a crash: never finished
+    assert store.workouts.last(USER).id == finished
+    page = workout_report_html(store, open_id)
+    assert "(not finished)" in page and "(not finished)" not in workout_report_html(
+        store, finished)

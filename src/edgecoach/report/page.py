@@ -51,7 +51,7 @@ def render_report(data: ReportData) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Workout {html.escape(started)}</title><style>{STYLE}</style></head>
-<body><h1>Workout of {html.escape(started)}</h1>
+<body><h1>Workout of {html.escape(started)}{"" if workout.end else " (not finished)"}</h1>
 <p class="source">{html.escape(workout.source)} · workout {html.escape(workout.id)}</p>
 <section class="figures">{_figures(workout.summary)}</section>
 {chart}
