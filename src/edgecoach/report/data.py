@@ -43,26 +43,27 @@ def load_report_data(store: Store, workout_id: str) -> ReportData:
     samples = store.workouts.samples(workout_id)
     rows = store.workouts.events(workout_id)
     audio = _audio_clips(store, sorted({row.audio_key for row in rows if row.audio_key}))
-    events = [_report_event(row, workout, samples, audio) for row in rows]
+    times = [sample.at for sample in samples]
+    events = [_report_event(row, workout, samples, times, audio) for row in rows]
     return ReportData(workout, samples, events, _laps(events))
 
 
 def _report_event(row: WorkoutEventRow, workout: Workout, samples: list[WorkoutSample],
-                  audio: dict[str, bytes]) -> ReportEvent:
+                  times: list[float], audio: dict[str, bytes]) -> ReportEvent:
     return ReportEvent(
         offset=max(0.0, row.at - workout.start), trigger_id=row.trigger_id, status=row.status,
         reason=row.reason, text=row.text, persona_id=row.persona_id,
         audio_flac=audio.get(row.audio_key) if row.audio_key else None,
-        heart_rate=_heart_rate_at(samples, row.at) or row.context.get("heartRate"),
+        heart_rate=_heart_rate_at(samples, times, row.at) or row.context.get("heartRate"),
         set_number=row.context.get("setNumber"),
     )
 
 
-def _heart_rate_at(samples: list[WorkoutSample], at: float) -> int | None:
+def _heart_rate_at(samples: list[WorkoutSample], times: list[float], at: float) -> int | None:
     """The last reading at or before `at` (the first one for an event before any)."""
     if not samples:
         return None
-    index = bisect.bisect_right([sample.at for sample in samples], at)
+    index = bisect.bisect_right(times, at)
     return samples[max(0, index - 1)].heart_rate
 
 
