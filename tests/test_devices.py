@@ -6,12 +6,11 @@ found, paired and trusted; the clear errors (adapter off, none, refused, already
 import asyncio
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from dbus_fast import Variant
 
+from edgecoach.cli import main
 from edgecoach.devices import (
     AdapterOff,
     AlreadyPaired,
@@ -131,27 +130,30 @@ async def test_no_adapter_and_refused_pairing(bluez: BluezControl, system_bus: s
             await devices.paired()
 
 
-def cli(system_bus: str, *argv: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": system_bus}
-    return subprocess.run([sys.executable, "-m", "edgecoach", "devices", *argv], env=env,
-                          capture_output=True, text=True, timeout=60)
+async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The real CLI, in a thread: it runs its own event loop, as from a shell."""
+    code = await asyncio.to_thread(main, ["devices", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
-async def test_the_cli_scans_pairs_lists_and_explains(bluez: BluezControl,
-                                                      system_bus: str) -> None:
+async def test_the_cli_scans_pairs_lists_and_explains(bluez: BluezControl, system_bus: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys) -> None:
     await add_nearby(bluez)
-    scanned = await asyncio.to_thread(cli, system_bus, "scan", "--seconds", "1")
-    assert scanned.returncode == 0, scanned.stderr
-    assert {d["address"] for d in json.loads(scanned.stdout)} == {STRAP, EARBUDS}
-    assert f"found {STRAP}" in scanned.stderr  # the progress display names each find
-    paired = await asyncio.to_thread(cli, system_bus, "pair", STRAP)
-    assert paired.returncode == 0 and json.loads(paired.stdout)["trusted"] is True
-    listed = await asyncio.to_thread(cli, system_bus, "list")
-    assert [d["address"] for d in json.loads(listed.stdout)] == [STRAP]
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", system_bus)
+    code, out, err = await cli(capsys, "scan", "--seconds", "1")
+    assert code == 0, err
+    assert {d["address"] for d in json.loads(out)} == {STRAP, EARBUDS}
+    assert f"found {STRAP}" in err  # the progress display names each find
+    code, out, _ = await cli(capsys, "pair", STRAP)
+    assert code == 0 and json.loads(out)["trusted"] is True
+    code, out, _ = await cli(capsys, "list")
+    assert [d["address"] for d in json.loads(out)] == [STRAP]
     await set_adapter(bluez, Powered=Variant("b", False))
-    off = await asyncio.to_thread(cli, system_bus, "pair", EARBUDS)
-    assert off.returncode == 2 and off.stderr.strip().splitlines() == [
+    code, _, err = await cli(capsys, "pair", EARBUDS)
+    assert code == 2 and err.strip().splitlines() == [
         "edgecoach: error: the Bluetooth adapter hci0 is off; "
         "run again with --power-on to switch it on"]
-    bad = await asyncio.to_thread(cli, system_bus, "forget", "not-an-address")
-    assert bad.returncode == 2 and "not a Bluetooth address" in bad.stderr
+    code, _, err = await cli(capsys, "forget", "not-an-address")
+    assert code == 2 and "not a Bluetooth address" in err
