@@ -94,6 +94,7 @@ def test_report_last_and_by_id(capsys, tmp_path: Path, daemon_store: Store) -> N
     (["report", "some-id", "--last", "--out", "{tmp}/a.html"], "give a workout id or --last"),
     (["report", "--last", "--out", "{tmp}"], "is a directory"),
     (["report", "--last", "--out", "{tmp}/no/such/a.html"], "does not exist"),
+    (["report", "--last", "--out", "/dev/null"], "/dev/null is not a regular file"),
     (["report", "no-such-workout", "--out", "{tmp}/a.html"], "workout no-such-workout not found"),
     (["report", "--last", "--out", "{tmp}/a.html"], "no finished workout"),
 ])

@@ -14,6 +14,8 @@ def check_out_path(out: Path) -> None:
     """A report goes to a file in an existing folder; say so before any long work."""
     if out.is_dir():
         raise ValidationFailed("--out", f"{out} is a directory; give a file name")
+    if out.exists() and not out.is_file():  # a device or a pipe is not replaced
+        raise ValidationFailed("--out", f"{out} is not a regular file")
     if not out.parent.is_dir():
         raise ValidationFailed("--out", f"folder {out.parent} does not exist")
 
