@@ -157,3 +157,12 @@ async def test_the_cli_scans_pairs_lists_and_explains(bluez: BluezControl, syste
         "run again with --power-on to switch it on"]
     code, _, err = await cli(capsys, "forget", "not-an-address")
     assert code == 2 and "not a Bluetooth address" in err
+
+
+async def test_a_bus_without_bluez_or_no_bus_at_all_say_so(system_bus: str) -> None:
+    async with BluezDevices(system_bus) as devices:
+        with pytest.raises(NoAdapter, match="BlueZ is not running"):
+            await devices.paired()
+    with pytest.raises(NoAdapter, match="cannot reach the system D-Bus"):
+        async with BluezDevices("unix:path=/nonexistent/bus"):
+            pass
