@@ -30,3 +30,4 @@ bench:  ## print the performance figures (the voice figures use Praat, a test pa
 	$(VENV)/python -m edgecoach.bench voice
 	$(VENV)/python -m edgecoach.bench model
 	$(VENV)/python -m edgecoach.bench e2e
+	$(VENV)/python -m edgecoach.bench report

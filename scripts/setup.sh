@@ -13,7 +13,9 @@ command -v "$python" >/dev/null || python=python3
 
 apt_packages=(libportaudio2)
 case "$group" in
-  test) apt_packages+=(dbus libdbus-1-dev libglib2.0-dev pkg-config systemd) ;;
+  test) apt_packages+=(dbus libdbus-1-dev libglib2.0-dev pkg-config systemd)
+        # The report's browser test (tests/test_report_browser.py): Debian's Chromium.
+        apt_packages+=(chromium chromium-driver) ;;
   runtime|train) ;;
   *) echo "setup.sh: unknown group '$group' (runtime, test, train)" >&2; exit 2 ;;
 esac

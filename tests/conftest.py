@@ -41,6 +41,8 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("EDGECOACH_DATA_DIR", str(data_dir))
     monkeypatch.delenv("EDGECOACH_CONFIG", raising=False)
+    # `edgecoach setup` writes its settings file in the XDG config dir.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     return data_dir
 
 

@@ -461,7 +461,8 @@ async def test_openapi_document_lists_every_route_and_the_bearer_scheme(api: Run
         "/v1/events", "/v1/workouts/plan", "/v1/responses/{id}/feedback", "/v1/status",
         "/v1/responses",
         "/v1/users/{userId}/subscription", "/v1/users/{userId}/export", "/v1/users/{userId}",
-        "/v1/users/{userId}/talk"}
+        "/v1/users/{userId}/talk", "/v1/workouts", "/v1/workouts/{workoutId}",
+        "/v1/workouts/{workoutId}/report"}
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     event = document["components"]["schemas"]["ApiEvent"]
     assert "triggerId" in event["properties"]

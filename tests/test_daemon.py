@@ -122,6 +122,13 @@ def test_events_are_coached_stored_synced_and_survive_sigterm(
     assert less.json() == {"userId": USER, "direction": "less", "chattiness": "quiet"}
     more = daemon.client.post(f"/v1/users/{USER}/talk", json={"direction": "more"})
     assert more.json()["chattiness"] == "normal"
+    # The workout became a record of its own (pre-start to workout-end), with its report.
+    assert wait_until(lambda: [w["end"] is not None for w in daemon.client.get(
+        "/v1/workouts", params={"userId": USER}).json()] == [True]), daemon.log.read_text()
+    workout = daemon.client.get("/v1/workouts", params={"userId": USER}).json()[0]
+    assert (workout["source"], workout["summary"]["linesSpoken"]) == ("live", 1)
+    report = daemon.client.get(f"/v1/workouts/{workout['id']}/report")
+    assert report.status_code == 200 and report.text.count("<audio ") == 1
     assert daemon.terminate() == 0, daemon.log.read_text()
     database = sqlite3.connect(daemon.data_dir / "edgecoach.db")
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -25,6 +25,7 @@ from edgecoach.controls.buttons import ButtonAction
 from edgecoach.errors import Busy, DaemonFailed, EdgeCoachError
 from edgecoach.feedback import give_feedback
 from edgecoach.pipeline import CoachingPipeline, DeviceStatus, Parts
+from edgecoach.session.recorder import WorkoutRecorder
 from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.session.workout import WorkoutSession
 from edgecoach.settings import Settings
@@ -98,6 +99,8 @@ class Daemon:
         parts.store.limits.device_owner = settings.user_id
         self.pipeline = CoachingPipeline(parts)
         self.session = WorkoutSession(settings.user_id, settings.athlete, settings.strain)
+        self.recorder = WorkoutRecorder(parts.store.workouts, settings.user_id, "live",
+                                        settings.athlete, settings.strain)
         self.sync = UpstreamSync(parts.store, settings.upstream, users=(settings.user_id,),
                                  on_user_deleted=self.pipeline.forget_user)
         self.talk_budget = TalkBudget(parts.store.database)
@@ -182,6 +185,7 @@ class Daemon:
         await self._drain(consumer)
         scheduler.shutdown(wait=False)
         await self.pipeline.close()
+        await asyncio.to_thread(self.recorder.finish, time.time())  # a workout under way
         await self.parts.player.close()
         await self.sync.aclose()
         self.parts.voice.cache.flush_hits()
@@ -242,14 +246,19 @@ class Daemon:
     async def route(self, item: object) -> None:
         devices = self.parts.devices
         if isinstance(item, WorkoutEvent):
+            await asyncio.to_thread(self.recorder.on_event, item)
             self.session.on_event(item)
             outcome = await self.pipeline.handle(item)
+            await asyncio.to_thread(self.recorder.on_handled, item)
             if outcome.status == "spoken":
                 self.sync.nudge()
         elif isinstance(item, WorkoutPlan):
             await self.pipeline.expect(item)
         elif isinstance(item, HeartRateSample):
             devices.heart_rate = item.bpm
+            self.recorder.on_sample(item.bpm, item.timestamp)
+            if self.recorder.flush_due:
+                await asyncio.to_thread(self.recorder.flush)
             for event in self.session.on_sample(item, item.timestamp):
                 await self.route(event)  # now: a zone cue is late behind a full queue
         elif isinstance(item, StrapState):

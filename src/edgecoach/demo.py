@@ -5,6 +5,7 @@ between runs, so a second run is fast; everything else of the demo user starts a
 The demo acts as if earbuds were connected, so every trigger can speak.
 """
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class DemoOptions:
     wav_dir: Path | None = None
     transcript: Path | None = None
     chattiness: str | None = None
+    report: Path | None = None  # an HTML report of the workout (edgecoach.report)
 
 
 def workout_length(path: Path, settings: Settings) -> float:
@@ -124,6 +126,10 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
             report = await coach_recording(pipeline, settings, options.recording, DEMO_USER,
                                            options.speed, show)
             bar.update(task, completed=max(total, 1.0))
+        if options.report and report.workout_id:
+            from edgecoach.report import write_report
+
+            await asyncio.to_thread(write_report, store, report.workout_id, options.report)
     finally:
         await pipeline.close()
         await parts.player.close()
@@ -155,4 +161,6 @@ def print_summary(report: ReplayReport, options: DemoOptions, console: Console) 
         console.print(f"WAV files in {options.wav_dir}")
     if options.transcript:
         console.print(f"Transcript in {options.transcript}")
+    if options.report:
+        console.print(f"Report in {options.report}")
     console.print_json(json.dumps(summary))

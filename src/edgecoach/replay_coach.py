@@ -1,6 +1,7 @@
 """Coach a recorded workout: replay it through the real pipeline, as the demo and the
-`replay` command do, and report what was said."""
+`replay` command do, and report what was said. The workout is recorded in the store."""
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from edgecoach.contract import WorkoutEvent
 from edgecoach.pipeline import CoachingPipeline, Outcome
+from edgecoach.session.recorder import WorkoutRecorder
 from edgecoach.session.workout import WorkoutSession
 from edgecoach.settings import Settings
 from edgecoach.sources import HeartRateSample, StrainMeter, WorkoutPlan, replay
@@ -19,6 +21,7 @@ Progress = Callable[[float, Outcome | None], None]
 class ReplayReport:
     outcomes: list[Outcome] = field(default_factory=list)
     duration: float = 0.0
+    workout_id: str | None = None  # the workout recorded in the store
 
     @property
     def spoken(self) -> list[Outcome]:
@@ -59,6 +62,8 @@ async def coach_recording(pipeline: CoachingPipeline, settings: Settings, path: 
     """
     session = WorkoutSession(user_id, settings.athlete, settings.strain, live_strain=False)
     meter = StrainMeter.from_settings(settings.athlete, settings.strain)
+    recorder = WorkoutRecorder(pipeline.parts.store.workouts, user_id, f"replay {path.name}",
+                               settings.athlete, settings.strain)
     report = ReplayReport()
     start = time.time()
     async for item in replay(path, user_id, speed=speed, meter=meter):
@@ -69,17 +74,25 @@ async def coach_recording(pipeline: CoachingPipeline, settings: Settings, path: 
             await pipeline.expect(payload)
             pending = []
         elif isinstance(payload, HeartRateSample):
+            recorder.on_sample(payload.bpm, at)
+            if recorder.flush_due:
+                await asyncio.to_thread(recorder.flush)
             pending = session.on_sample(payload, at)
         else:
             pending = [payload.model_copy(update={"timestamp": at})]
         for event in pending:
+            await asyncio.to_thread(recorder.on_event, event)
             outcome = await handle(pipeline, session, event, item.offset)
+            await asyncio.to_thread(recorder.on_handled, event)
             report.outcomes.append(outcome)
             if progress:
                 progress(item.offset, outcome)
         if progress and not pending:
             progress(item.offset, None)
     await pipeline.parts.player.drain()
+    await asyncio.to_thread(recorder.finish, start + report.duration)  # no workout-end seen
+    if recorder.last_finished:
+        report.workout_id = recorder.last_finished.id
     return report
 
 

@@ -1,7 +1,8 @@
 """Settings: read once at start from a TOML file and EDGECOACH_* variables, then passed down.
 
 Precedence: keyword arguments > environment (EDGECOACH_*, nested with "__") > TOML file
-(EDGECOACH_CONFIG, else config/edgecoach.toml of the checkout) > defaults below.
+(EDGECOACH_CONFIG, else the one `edgecoach setup` wrote in the XDG config dir, else
+config/edgecoach.toml of the checkout) > defaults below.
 """
 
 import hashlib
@@ -36,6 +37,19 @@ ENV_NESTING = "__"
 # inf or nan for a size, a time or a scale is refused ("Input should be a finite number").
 FINITE = ConfigDict(allow_inf_nan=False)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def user_settings_file() -> Path:
+    """Where `edgecoach setup` writes: ~/.config/edgecoach/edgecoach.toml (XDG)."""
+    return Path(platformdirs.user_config_dir("edgecoach")) / "edgecoach.toml"
+
+
+def settings_file() -> Path:
+    """The settings file in force: EDGECOACH_CONFIG, else the user's, else the checkout's."""
+    if "EDGECOACH_CONFIG" in os.environ:
+        return Path(os.environ["EDGECOACH_CONFIG"])
+    user_file = user_settings_file()
+    return user_file if user_file.is_file() else DEFAULT_SETTINGS_FILE
 
 
 class ApiSettings(BaseModel):
@@ -173,8 +187,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+        return (init_settings, env_settings,
+                TomlConfigSettingsSource(settings_cls, settings_file()))
 
 
 def setting_origin(loc: tuple[int | str, ...], toml_file: Path) -> str:
@@ -188,7 +202,7 @@ def setting_origin(loc: tuple[int | str, ...], toml_file: Path) -> str:
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from file and environment, or a ConfigError naming the file, key and reason."""
-    toml_file = Path(os.environ.get("EDGECOACH_CONFIG", DEFAULT_SETTINGS_FILE))
+    toml_file = settings_file()
     if "EDGECOACH_CONFIG" in os.environ and not toml_file.is_file():
         raise ConfigError(f"{toml_file}: settings file not found (from EDGECOACH_CONFIG)")
     try:

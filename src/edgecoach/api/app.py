@@ -14,6 +14,7 @@ from edgecoach.api.models import reject_repeated_query_parameters
 from edgecoach.api.port import DaemonPort
 from edgecoach.api.routes_coaching import router as coaching_router
 from edgecoach.api.routes_users import router as users_router
+from edgecoach.api.routes_workouts import router as workouts_router
 from edgecoach.api.token import MIN_TOKEN_LENGTH
 from edgecoach.errors import ConfigError
 from edgecoach.store import Store
@@ -52,6 +53,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(coaching_router)
     app.include_router(users_router)
+    app.include_router(workouts_router)
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
     async def openapi_document() -> JSONResponse:

@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from edgecoach.cli import coach, core, daemon, sources, voice  # noqa: E402,F401
+from edgecoach.cli import coach, core, daemon, devices, report, setup, sources, voice  # noqa: E402,F401
 
 USER_ERROR = 2
 

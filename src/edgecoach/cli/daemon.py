@@ -52,9 +52,9 @@ def run() -> None:
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for WAV files and "
-                             "transcript.jsonl: a new or empty one (or one an earlier "
-                             "demo made)."),
+    out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for WAV files, "
+                             "transcript.jsonl and report.html: a new or empty one (or one "
+                             "an earlier demo made)."),
     persona: PersonaId = typer.Option("alice", "--persona", help="alice or aiden."),
     speed: float = typer.Option(0.0, "--speed", help="Replay speed: 0 = as fast as possible, "
                                 "1 = real time, 60 = a minute a second."),
@@ -77,7 +77,7 @@ def demo(
     configure_logging("WARNING")
     options = DemoOptions(persona=persona, speed=speed,
                           recording=recording or DEFAULT_RECORDING, wav_dir=out,
-                          transcript=out / TRANSCRIPT_NAME)
+                          transcript=out / TRANSCRIPT_NAME, report=out / "report.html")
     console = Console(stderr=False)
     console.print(f"EdgeCoach demo: coaching {options.recording.name} with {persona}.")
     report = asyncio.run(run_demo(config, options, console))

@@ -37,6 +37,9 @@ def replay_command(
     ] = None,
     chattiness: Annotated[str | None, typer.Option(
         "--chattiness", help="quiet, normal or chatty for this replay.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write the workout's HTML report (chart, every line) to this file.")
+    ] = None,
 ) -> None:
     """Replay a recorded workout as a live one, coaching it (or printing its events)."""
     config = settings()
@@ -51,6 +54,8 @@ def replay_command(
         raise ValidationFailed("FILE", f"{file} is not a file")
     if transcript is not None:
         output_file(transcript, "--transcript")
+    if report is not None:
+        output_file(report, "--report")
     print(f"replaying {safe_text(file.name)} (persona {chosen}, speed {speed:g})", flush=True)
     if events_only:
         print_events(file, config, speed, samples)
@@ -58,7 +63,7 @@ def replay_command(
     from edgecoach.demo import DemoOptions, print_summary, run_demo
 
     options = DemoOptions(persona=chosen, speed=speed, recording=file,  # type: ignore[arg-type]
-                          transcript=transcript, chattiness=chattiness)
+                          transcript=transcript, chattiness=chattiness, report=report)
     console = Console()
     print_summary(asyncio.run(run_demo(config, options, console)), options, console)
 

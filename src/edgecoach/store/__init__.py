@@ -11,6 +11,7 @@ from edgecoach.store.outbox import Outbox
 from edgecoach.store.responses import Responses
 from edgecoach.store.retention import Retention
 from edgecoach.store.subscriptions import Subscriptions
+from edgecoach.store.workouts import Workouts
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Store:
     outbox: Outbox
     retention: Retention
     erasures: Erasures
+    workouts: Workouts
 
     @classmethod
     def open(cls, path: Path | str, clock: Clock | None = None,
@@ -37,6 +39,7 @@ class Store:
             outbox=Outbox(database),
             retention=Retention(database),
             erasures=Erasures(database),
+            workouts=Workouts(database),
         )
 
     def close(self) -> None:

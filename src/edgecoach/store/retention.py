@@ -22,9 +22,12 @@ USER_TABLES = {
     "coaching_state": "updatedAt",
     "trigger_ratings": "updatedAt",
     "speculative_clips": "createdAt",
+    # Workouts (store/workouts.py) and their heart rate; their events are in `events`.
+    "workouts": "start",
+    "workout_samples": "at",
 }
 JSON_COLUMNS = {"metadata", "workoutContext", "deviceState", "feedback", "payload",
-                "userFeedback", "devicePreferences", "privacySettings", "usageStats"}
+                "userFeedback", "devicePreferences", "privacySettings", "usageStats", "summary"}
 
 
 def _drop_speculative_audio(db: sqlite_utils.Database, user_id: str) -> int:

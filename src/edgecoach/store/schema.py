@@ -112,7 +112,28 @@ def _v4_sync_down(db: sqlite_utils.Database) -> None:
         {"cacheKey": str, "userId": str, "createdAt": float}, pk=("cacheKey", "userId"))
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_coaching_state, _v3_erasures, _v4_sync_down]
+def _v5_workouts(db: sqlite_utils.Database) -> None:
+    """Workouts as records of their own (store/workouts.py): their heart rate, their events."""
+    db.table("workouts").create(
+        {"id": str, "userId": str, "start": float, "end": float, "source": str,
+         "summary": str, "createdAt": float},
+        pk="id", not_null={"userId", "start", "source"},
+    )
+    db.table("workouts").create_index(["userId", "start"], index_name="by_workout_user_start")
+    # No key but the rowid: a strap may send two readings within the same second.
+    db.table("workout_samples").create(
+        {"workoutId": str, "userId": str, "at": float, "heartRate": int, "strain": float},
+        not_null={"workoutId", "userId", "at", "heartRate"},
+    )
+    db.table("workout_samples").create_index(["workoutId", "at"], index_name="by_sample_workout")
+    db.table("workout_samples").create_index(["userId"], index_name="by_sample_user")
+    db.table("events").add_column("workoutId", str)
+    db.table("events").create_index(["workoutId"], index_name="by_event_workout")
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_initial, _v2_coaching_state, _v3_erasures, _v4_sync_down, _v5_workouts,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
