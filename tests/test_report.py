@@ -12,13 +12,14 @@ import httpx
 import pytest
 import soundfile
 
-from edgecoach.api import ApiServer, QueueDaemonPort, create_app
+from edgecoach.api import ApiServer, create_app
 from edgecoach.cli import main
 from edgecoach.report import workout_report_html
 from edgecoach.report.data import load_report_data
 from edgecoach.settings import ApiSettings, load_settings
 from edgecoach.store import Store
 from tests.conftest import FakeClock
+from tests.daemon_double import QueueDaemonPort
 from tests.test_workouts import USER, record_workout
 
 TOKEN = "r" * 43

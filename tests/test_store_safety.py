@@ -2,6 +2,7 @@
 back, let other users read the file, or write over a corrupt database."""
 
 import os
+import sqlite3
 import stat
 import threading
 from pathlib import Path
@@ -147,11 +148,15 @@ def test_database_files_are_private_whatever_the_directory(tmp_path: Path) -> No
 # --- corruption ---------------------------------------------------------------------------
 
 def corrupt(path: Path) -> bytes:
-    """Overwrite a table page in the middle of the file, as a failing card does."""
+    """Overwrite the root page of the responses table, as a failing card does."""
+    with sqlite3.connect(path) as database:
+        page = database.execute("PRAGMA page_size").fetchone()[0]
+        root = database.execute("select rootpage from sqlite_master where name = "
+                                "'voice_responses'").fetchone()[0]
+    database.close()
     data = bytearray(path.read_bytes())
-    page = 4096
-    middle = (len(data) // page // 2) * page
-    data[middle + 8:middle + page] = b"\xa5" * (page - 8)
+    start = (root - 1) * page
+    data[start + 8:start + page] = b"\xa5" * (page - 8)
     path.write_bytes(bytes(data))
     return bytes(data)
 
