@@ -53,7 +53,7 @@ def replay_command(
     if not file.is_file():
         raise ValidationFailed("FILE", f"{file} is not a file")
     if report is not None:
-        check_out_path(report)
+        check_out_path(report, "--report")
     print(f"replaying {file.name} (persona {chosen}, speed {speed:g})", flush=True)
     if events_only:
         print_events(file, config, speed, samples)
