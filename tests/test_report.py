@@ -134,3 +134,13 @@ def test_an_interrupted_workout_is_reported_as_not_finished(store: Store,
     page = workout_report_html(store, open_id)
     assert "(not finished)" in page and "(not finished)" not in workout_report_html(
         store, finished)
+
+
+def test_replay_checks_the_report_path_before_coaching(capsys, tmp_path: Path) -> None:
+    from edgecoach.paths import DATA_DIR
+
+    recording = DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"
+    code, out, err = run(capsys, "replay", str(recording), "--speed", "0", "--report",
+                         str(tmp_path / "missing" / "r.html"))
+    assert code == 2 and "--report: folder" in err and "does not exist" in err
+    assert "replaying" not in out  # refused before any coaching began

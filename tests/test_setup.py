@@ -158,3 +158,25 @@ async def test_unattended_pairing_records_the_strap(bluez: BluezControl, system_
     paired = json.loads(child.before[child.before.index("{"):])["paired"]
     assert [(d["address"], d["paired"], d["trusted"]) for d in paired] == [(STRAP, True, True)]
     assert load_settings().sources.ble_address == STRAP
+
+
+async def test_interactive_pairing_scans_and_pairs_the_chosen_strap(
+        bluez: BluezControl, system_bus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await add_nearby(bluez)
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", system_bus)
+    child = spawn("--no-voice", "--coach", "alice", "--age", "45", "--chattiness", "normal",
+                  "--scan-seconds", "1", env=dict(os.environ))
+    child.expect(r"Pair a heart-rate strap or earbuds now\? \[Y/n\]: ")
+    child.sendline("y")
+    child.expect(f"found {STRAP} +heart-rate strap +Polar H10 AB01")
+    child.expect(r"Address to pair \(blank when done\): ")
+    child.sendline("nonsense")
+    child.expect("is not a Bluetooth address like .* - try again")
+    child.sendline(STRAP)
+    child.expect("paired Polar H10 AB01")
+    child.expect(r"Address to pair \(blank when done\): ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert load_settings().sources.ble_address == STRAP

@@ -14,7 +14,7 @@ from rich.table import Table
 from edgecoach.catalog import load_catalog
 from edgecoach.cli import app
 from edgecoach.cli.common import print_json, settings
-from edgecoach.cli.devices import with_bluez
+from edgecoach.cli.devices import MAX_SCAN_SECONDS, with_bluez
 from edgecoach.devices import BluetoothError, Device, check_address
 from edgecoach.errors import ValidationFailed
 from edgecoach.first_run import (
@@ -30,7 +30,6 @@ from edgecoach.first_run import (
 from edgecoach.settings import AthleteSettings, Settings, settings_file
 
 T = TypeVar("T")
-SCAN_SECONDS = 10.0
 TEST_LINE = "All set. I am {name}, your coach. See you at the start line."
 
 
@@ -124,7 +123,7 @@ def pair_one(address: str) -> Device:
 
 
 def pair_devices(console: Console, addresses: list[str], interactive: bool,
-                 skip: bool) -> list[Device]:
+                 skip: bool, scan_seconds: float) -> list[Device]:
     """Pair the flagged devices; interactively, offer a scan and pair what is chosen."""
     if addresses:
         return [pair_one(address) for address in addresses]
@@ -132,9 +131,9 @@ def pair_devices(console: Console, addresses: list[str], interactive: bool,
             "Pair a heart-rate strap or earbuds now?", default=True):
         return []
     console.print(f"Put the strap on (or the earbuds in pairing mode); scanning "
-                  f"{SCAN_SECONDS:.0f} s...")
+                  f"{scan_seconds:g} s...")
     try:
-        found = with_bluez(lambda bluez: bluez.scan(SCAN_SECONDS, lambda d: console.print(
+        found = with_bluez(lambda bluez: bluez.scan(scan_seconds, lambda d: console.print(
             f"  found {d.address}  {d.kind:<16} {d.name}", highlight=False), power_on=True))
     except BluetoothError as error:
         console.print(f"[yellow]{error}[/]; pair later with `edgecoach devices`",
@@ -167,6 +166,8 @@ def setup_command(
     pair: Annotated[list[str] | None, typer.Option(
         "--pair", help="Pair this strap or earbuds address (repeatable).")] = None,
     no_pairing: Annotated[bool, typer.Option("--no-pairing", help="Skip pairing.")] = False,
+    scan_seconds: Annotated[float, typer.Option(
+        "--scan-seconds", help="How long to look for devices (1-120).")] = 10.0,
     no_voice: Annotated[bool, typer.Option(
         "--no-voice", help="Play no sample lines and no test line.")] = False,
     yes: Annotated[bool, typer.Option(
@@ -178,6 +179,8 @@ def setup_command(
     addresses = [check_address(address) for address in pair or []]
     if chattiness is not None:
         chattiness = check_chattiness(chattiness)
+    if not 1 <= scan_seconds <= MAX_SCAN_SECONDS:  # also refuses nan
+        raise ValidationFailed("--scan-seconds", f"must be between 1 and {MAX_SCAN_SECONDS:g}")
     interactive = sys.stdin.isatty() and not yes
     console = Console()
     voices = Voices(config, enabled=not no_voice)
@@ -189,7 +192,7 @@ def setup_command(
         if chattiness is None and interactive:
             chattiness = ask(console, "Chattiness (quiet, normal, chatty)", check_chattiness,
                              "normal")
-        paired = pair_devices(console, addresses, interactive, no_pairing)
+        paired = pair_devices(console, addresses, interactive, no_pairing, scan_seconds)
     except KeyboardInterrupt:
         raise typer.Abort() from None
     strap = next((d.address for d in paired if d.kind == "heart-rate strap"), None)

@@ -10,14 +10,14 @@ from edgecoach.errors import ValidationFailed
 from edgecoach.store import Store
 
 
-def check_out_path(out: Path) -> None:
+def check_out_path(out: Path, option: str = "--out") -> None:
     """A report goes to a file in an existing folder; say so before any long work."""
     if out.is_dir():
-        raise ValidationFailed("--out", f"{out} is a directory; give a file name")
+        raise ValidationFailed(option, f"{out} is a directory; give a file name")
     if out.exists() and not out.is_file():  # a device or a pipe is not replaced
-        raise ValidationFailed("--out", f"{out} is not a regular file")
+        raise ValidationFailed(option, f"{out} is not a regular file")
     if not out.parent.is_dir():
-        raise ValidationFailed("--out", f"folder {out.parent} does not exist")
+        raise ValidationFailed(option, f"folder {out.parent} does not exist")
 
 
 def workout_report_html(store: Store, workout_id: str) -> str:
