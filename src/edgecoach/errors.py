@@ -75,3 +75,7 @@ class UpstreamOffline(UpstreamUnavailable):
 
 class UpstreamRejected(UpstreamUnavailable):
     """The deployment answered but refused the call (`{"status": "error"}`, HTTP 4xx)."""
+
+
+class UpstreamForbidden(UpstreamRejected):
+    """The device's token does not cover that user (HTTP 403): that user only is skipped."""
