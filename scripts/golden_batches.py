@@ -116,6 +116,8 @@ def cases(items: list[Item]) -> dict[str, dict]:
         renamed(response, workoutContext__weight=-1),
         renamed(response, workoutContext__strain=100.5),
         renamed(response, workoutContext__heartRate=300),
+        renamed(response, workoutContext__reps=2.5),
+        renamed(response, workoutContext__restSeconds=5000),
         renamed(response, workoutContext__mood="great"),
         renamed(response, sentiment="positive"),
         renamed(response, metadata=None),

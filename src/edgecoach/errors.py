@@ -95,3 +95,7 @@ class UpstreamRejected(UpstreamUnavailable):
 
 class NotTheDaemon(EdgeCoachError):
     """What answered at the daemon's local socket is not this user's EdgeCoach daemon."""
+
+
+class UpstreamForbidden(UpstreamRejected):
+    """The device's token does not cover that user (HTTP 403): that user only is skipped."""

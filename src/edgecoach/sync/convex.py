@@ -22,7 +22,12 @@ from typing import Any
 
 import httpx
 
-from edgecoach.errors import UpstreamOffline, UpstreamRejected, UpstreamUnavailable
+from edgecoach.errors import (
+    UpstreamForbidden,
+    UpstreamOffline,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +112,8 @@ class ConvexClient:
         if reply["status"] == "error" or status != 200:
             message = str(reply.get("errorMessage") or "no errorMessage")
             hint = " (check upstream.token)" if status in (401, 403) else ""
-            raise UpstreamRejected(self._redact(
-                f"HTTP {status}{hint}: {message}"[:MAX_MESSAGE_CHARS]))
+            error = UpstreamForbidden if status == 403 else UpstreamRejected
+            raise error(self._redact(f"HTTP {status}{hint}: {message}"[:MAX_MESSAGE_CHARS]))
         return reply.get("value")
 
     def _redact(self, text: str) -> str:

@@ -27,7 +27,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from edgecoach.contract.base import describe_validation_error
-from edgecoach.errors import UpstreamOffline, UpstreamRejected, UpstreamUnavailable
+from edgecoach.errors import (
+    UpstreamForbidden,
+    UpstreamOffline,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
 from edgecoach.resilience import Backoff, Sleep
 from edgecoach.settings import UpstreamSettings
 from edgecoach.store import Store
@@ -181,11 +186,11 @@ class UpstreamSync:
         since = await asyncio.to_thread(sync_state.cursor, user_id)
         try:
             value = await client.query(DEVICE_STATE_PATH, {"userId": user_id, "since": since})
-        except UpstreamRejected as error:  # this user only: 403, a function not deployed
+        except UpstreamForbidden as error:  # the token does not cover this user: skip it
             report.refused += 1
             self._log_down_once(user_id, "refused", f"device state refused: {error}")
             return True
-        except UpstreamUnavailable as error:
+        except UpstreamUnavailable as error:  # offline, failing or refusing: as for a batch
             delay = self.backoff.next_delay(error.retry_after)
             report.retry_in, report.error = delay, str(error)
             report.offline = isinstance(error, UpstreamOffline)
