@@ -13,6 +13,7 @@ from edgecoach.coach.language import (
 )
 from edgecoach.coach.lines import CorpusLine, LineBank
 from edgecoach.coach.situation import SituationCheck, contradiction
+from edgecoach.coach.slots import fill
 from edgecoach.coach.style import StyleFeatures, style_score
 from edgecoach.paths import MODELS_DIR
 
@@ -135,3 +136,9 @@ def test_facts_the_context_does_not_support_are_rejected() -> None:
     assert "no strain known" in template_problem("Strain is climbing, rest now.", values, [])
     assert template_problem("No heart data, rest {rest} seconds.", {"rest": "60"}, []) is None
     assert "cardio" in template_problem("Lap done, {reps} reps.", {"reps": "8"}, ["cardio"])
+
+
+def test_a_long_rest_is_said_in_minutes() -> None:
+    assert fill("Rest {rest} seconds.", {"rest": "240"}) == "Rest four minutes."
+    assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty."
+    assert fill("Rest {rest} seconds.", {"rest": "45"}) == "Rest 45 seconds."

@@ -20,7 +20,11 @@ MAX_SENTENCES = 3
 CLAIMS: dict[str, re.Pattern[str]] = {
     "personal-best": re.compile(r"personal best|new best|best ever|\bPB\b|\brecord\b",
                                re.IGNORECASE),
-    "last-set": re.compile(r"\b(last|final) (set|lap|interval|round)\b", re.IGNORECASE),
+    "last-set": re.compile(r"\b(last|final|closing|single|only) (set|lap|interval|round|one)\b|"
+                           r"\bnext exercise\b|\bone set\b", re.IGNORECASE),
+    "persona-change": re.compile(r"\b(previous|last|old|other) (coach|voice)\b|\btaking over\b|"
+                                 r"\b(switched|switching) (to|over)\b|\byou switched\b",
+                                 re.IGNORECASE),
     "first-set": re.compile(r"\bfirst (set|lap|interval|round)\b", re.IGNORECASE),
 }
 # Talk of a measurement the context does not have ("heart steady" with no heart rate).

@@ -19,7 +19,7 @@ from edgecoach.coach.lines import LineBank
 from edgecoach.coach.model import LINES_FILE, CoachModel
 from edgecoach.coach.sampling import Constraint, SamplingSettings, sample_batch
 from edgecoach.coach.situation import SituationCheck
-from edgecoach.coach.slots import slot_values, slots_in, spoken
+from edgecoach.coach.slots import SLOT_NAMES, slot_values, slots_in, spoken
 from edgecoach.coach.style import STYLE_WEIGHT, style_score
 from edgecoach.coach.toast import toast_message
 from edgecoach.coach.vocabulary import control_tokens, split_tokens
@@ -29,8 +29,21 @@ log = logging.getLogger(__name__)
 
 COACH_DIR = "coach"
 SEED_MASK = (1 << 64) - 1
-RANKED = 4  # candidates that pass before the best of them is taken
+RANKED = 2  # candidates that pass before the better of them is taken
+# Ranking: how much a candidate loses for each share of its word pairs the user heard in
+# their recent lines (the same phrases line after line wear thin).
+FRESHNESS_WEIGHT = 1.5
 KINDS = ("strength", "bodyweight", "cardio")
+
+
+def word_pairs(text: str) -> set[tuple[str, str]]:
+    words = normalized(text).split()
+    return set(zip(words, words[1:], strict=False))
+
+
+def heard_share(text: str, heard: set[tuple[str, str]]) -> float:
+    pairs = word_pairs(text)
+    return len(pairs & heard) / len(pairs) if pairs else 0.0
 
 
 def support_group(persona: str, trigger: str, tags: Collection[str]) -> tuple[str, str]:
@@ -51,6 +64,7 @@ class GeneratedLine:
     metadata: ResponseMetadata
     condition_tags: tuple[str, ...] = ()
     rejected: tuple[str, ...] = field(default=(), repr=False)  # why candidates failed
+    template: str = ""  # the line before its slots were filled
 
 
 class LineGenerator:
@@ -106,12 +120,14 @@ class LineGenerator:
         if self.alternative:
             text, used, rejected, tokens_in, tokens_out = self._from_alternative(
                 persona_id, trigger, values, recent_set, rng)
+            template = text
         else:
-            text, used, rejected, tokens_in, tokens_out = self._from_model(
+            text, template, used, rejected, tokens_in, tokens_out = self._from_model(
                 persona_id, trigger, values, tags, recent_set, rng)
         fallback = text is None
         if text is None:
-            text, used = self._fallback(persona_id, trigger, values, tags, recent_set, seed)
+            text, template, used = self._fallback(persona_id, trigger, values, tags,
+                                                  recent_set, seed)
             tokens_out = len(split_tokens(text))
         metadata = ResponseMetadata(
             generation_latency=(time.perf_counter() - started) * 1000,
@@ -119,7 +135,7 @@ class LineGenerator:
         if rejected:
             log.debug("rejected candidates: %s", rejected)
         return GeneratedLine(text, toast_message(trigger.id, context, values, text), fallback,
-                             metadata, tuple(used), tuple(rejected))
+                             metadata, tuple(used), tuple(rejected), template or text)
 
     def _from_model(self, persona: str, trigger: Trigger, values: dict[str, str],
                     tags: Sequence[str], recent: set[str], rng: np.random.Generator):
@@ -130,27 +146,36 @@ class LineGenerator:
         rejected: list[str] = []
         personality = self._personality(persona)
         group = support_group(persona, trigger.id, tags)
+        heard = {pair for text in recent for pair in word_pairs(text)}
         for _ in range(self.sampling.rounds):
-            passed: list[tuple[float, str, int]] = []
+            passed: list[tuple[float, str, str, int]] = []
             for sample in sample_batch(self.model, prefix, self.sampling, rng,
-                                       self._constraint(group)):
+                                       self._constraint(group), self._unfillable(values)):
                 if sample is None:
                     rejected.append("no end of line")
                     continue
                 ids, fluency = sample
-                text, problem = self._checked(group, trigger, vocabulary.decode(ids), values,
-                                              tags, recent)
+                template = vocabulary.decode(ids)
+                text, problem = self._checked(group, trigger, template, values, tags, recent)
                 if text is None:
                     rejected.append(problem or "")
                     continue
-                score = fluency + STYLE_WEIGHT * style_score(text, personality)
-                passed.append((score, text, len(ids) + 1))
+                score = (fluency + STYLE_WEIGHT * style_score(text, personality)
+                         - FRESHNESS_WEIGHT * heard_share(text, heard))
+                passed.append((score, text, template, len(ids) + 1))
                 if len(passed) == RANKED:
                     break  # closing the batch stops its decoding
             if passed:
-                _, text, tokens_out = max(passed)
-                return text, used, rejected, len(prefix), tokens_out
-        return None, used, rejected, len(prefix), 0
+                _, text, template, tokens_out = max(passed)
+                return text, template, used, rejected, len(prefix), tokens_out
+        return None, None, used, rejected, len(prefix), 0
+
+    def _unfillable(self, values: dict[str, str]) -> list[int]:
+        """Ids of the slot tokens this context has no value for (never sampled)."""
+        vocabulary = self.model.vocabulary
+        tokens = [f"{space}{{{slot}}}" for slot in SLOT_NAMES - values.keys()
+                  for space in ("", " ")]
+        return [vocabulary.id(token) for token in tokens if vocabulary.has(token)]
 
     def _constraint(self, group: tuple[str, str]) -> Constraint:
         """Next-token ids the corpus n-grams of the group allow, cached by context."""
@@ -202,20 +227,23 @@ class LineGenerator:
         return None, [], rejected, tokens_in, 0
 
     def _fallback(self, persona: str, trigger: Trigger, values: dict[str, str],
-                  tags: Sequence[str], recent: set[str], seed: int) -> tuple[str, list[str]]:
-        """A corpus line written for (a subset of) this situation, chosen by the seed."""
-        usable: list[tuple[int, str, list[str]]] = []
+                  tags: Sequence[str], recent: set[str],
+                  seed: int) -> tuple[str, str, list[str]]:
+        """A corpus line written for (a subset of) this situation, chosen by the seed:
+        (text, template, its tags)."""
+        usable: list[tuple[int, str, str, list[str]]] = []
         for line in self.bank.fitting(persona, trigger.id, tags):
             if not set(slots_in(line.text)) <= values.keys():
                 continue
             text = spoken(line.text, values)
             if len(text) <= trigger.max_response_length:
-                usable.append((len(line.tags), text, sorted(line.tags)))
+                usable.append((len(line.tags), text, line.text, sorted(line.tags)))
         fresh = [entry for entry in usable if normalized(entry[1]) not in recent] or usable
         if not fresh:
             log.warning("no fallback line for %s/%s with tags %s", persona, trigger.id, tags)
-            return LAST_RESORT.get(persona, LAST_RESORT["alice"]), []
+            last_resort = LAST_RESORT.get(persona, LAST_RESORT["alice"])
+            return last_resort, last_resort, []
         best = max(entry[0] for entry in fresh)
         top = [entry for entry in fresh if entry[0] == best]
-        _, text, used = top[seed % len(top)]
-        return text, used
+        _, text, template, used = top[seed % len(top)]
+        return text, template, used

@@ -1,6 +1,6 @@
 """Sampling candidate lines from the built-in step model, several at once (one batch)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ TOP_K = 40
 class SamplingSettings:
     candidates: int = 8  # lines sampled together in one batch per round
     rounds: int = 2  # batches tried while no candidate passes, before the fallback
-    temperature: float = 0.8
+    temperature: float = 1.0
     top_p: float = 0.92
     max_tokens: int = 44
 
@@ -56,6 +56,7 @@ def _sample_step(logits: np.ndarray, outputs: list[list[int]], finished: np.ndar
         if finished[row]:
             continue
         ids = allowed(line) if allowed else likeliest[row]  # type: ignore[index]
+        ids = ids[np.isfinite(logits[row, ids])]  # never a banned token
         if not len(ids):  # nothing known to follow: let the checks judge the line
             ids = np.argpartition(-logits[row], TOP_K)[:TOP_K]
         tokens[row] = _nucleus(ids, logits[row], settings, draws[row])
@@ -64,10 +65,11 @@ def _sample_step(logits: np.ndarray, outputs: list[list[int]], finished: np.ndar
 
 def sample_batch(model: CoachModel, prefix: list[int], settings: SamplingSettings,
                  rng: np.random.Generator, allowed: Constraint | None = None,
-                 ) -> Iterator[tuple[list[int], float] | None]:
+                 banned: Sequence[int] = ()) -> Iterator[tuple[list[int], float] | None]:
     """Sample `settings.candidates` lines after `prefix` together, yielding each as it ends.
 
-    `allowed` restricts each next token (the corpus n-grams, `NgramSupport`). A candidate
+    `allowed` restricts each next token (the corpus n-grams, `NgramSupport`); `banned`
+    tokens are never sampled (slots the context has no value for). A candidate
     is yielded at its EOS with its mean log-probability per token under the model (its
     fluency to the model, for ranking); candidates with no EOS within max_tokens are
     yielded as None.
@@ -81,7 +83,7 @@ def sample_batch(model: CoachModel, prefix: list[int], settings: SamplingSetting
     batch = settings.candidates
     logits = np.repeat(logits, batch, axis=0)
     hidden = np.repeat(hidden, batch, axis=1)
-    banned = vocabulary.special_ids
+    banned = [*vocabulary.special_ids, *banned]
     eos = vocabulary.id(EOS)
     outputs: list[list[int]] = [[] for _ in range(batch)]
     log_prob = np.zeros(batch)

@@ -38,6 +38,10 @@ CONTRADICTIONS: dict[str, re.Pattern[str]] = {
     "below-zone": re.compile(
         r"\b(above|over) (the |our |your )?(zone|range|target)\b|\btoo high\b|"
         r"\babove \{zone_high\}", re.IGNORECASE),
+    "short-sleep": re.compile(r"\bfull night|\bwell rested\b|\bslept well\b|\bgood sleep\b",
+                              re.IGNORECASE),
+    "good-sleep": re.compile(r"\bshort night\b|\blittle sleep\b|\blow on sleep\b|\btired\b",
+                             re.IGNORECASE),
 }
 # In a sentence about the day's strain (not the heart), band words that the band is not.
 STRAIN_BAND_TRIGGERS = frozenset({"strainsync", "workout-end"})
@@ -54,8 +58,10 @@ TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|\d+(?:\.\d+)?|[!?]")
 
 
 def features(text: str) -> list[str]:
-    """Word unigrams and bigrams; slots stay tokens ("{hr}"), numbers become one token."""
-    tokens = ["<n>" if token[0].isdigit() else token for token in TOKEN_RE.findall(text.lower())]
+    """Word unigrams and bigrams; a slot and a number are one token ("<n>"), so a line
+    reads the same before and after its slots are filled."""
+    tokens = ["<n>" if token[0].isdigit() or token[0] == "{" else token
+              for token in TOKEN_RE.findall(text.lower())]
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 

@@ -95,8 +95,15 @@ def slots_in(template: str) -> list[str]:
     return SLOT_RE.findall(template)
 
 
+REST_PHRASE = "{rest} seconds"
+REST_IN_MINUTES = 60  # a rest this long is said in minutes: "Rest two minutes", not "120 seconds"
+
+
 def fill(template: str, values: Mapping[str, str]) -> str:
     """The template with its slots replaced; KeyError if a slot has no value."""
+    rest = values.get("rest", "")
+    if REST_PHRASE in template and rest.isdigit() and int(rest) >= REST_IN_MINUTES:
+        template = template.replace(REST_PHRASE, spoken_duration(int(rest)))
     return SLOT_RE.sub(lambda match: values[match.group(1)], template)
 
 
