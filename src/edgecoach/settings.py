@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     user_id: str = Field(default="athlete", min_length=1, max_length=128)
     persona: PersonaId = "alice"
     log_level: str = "INFO"
+    voice_threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="ONNX Runtime threads of each voice session, none spinning (1 under "
+                    "qemu and on a one-core budget); unset: one per core")
     api: ApiSettings = Field(default_factory=ApiSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)

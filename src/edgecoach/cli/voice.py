@@ -28,7 +28,7 @@ def say(
     with open_store(config) as store:
         started = time.perf_counter()
         voice = VoiceService.load(catalog.personas, store.database, config.cache,
-                                  config.models_dir)
+                                  config.models_dir, config.voice_threads)
         load_ms = (time.perf_counter() - started) * 1000
         stream = voice.open(persona, text)
         if out is not None:

@@ -41,8 +41,9 @@ class VoiceService:
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
-             models_dir: Path) -> "VoiceService":
-        """Load every persona's voice (a model shared by personas is loaded once).
+             models_dir: Path, threads: int | None = None) -> "VoiceService":
+        """Load every persona's voice (a model shared by personas is loaded once);
+        `threads`: ONNX Runtime's threads per session (settings.voice_threads).
 
         Raises VoiceError naming the file when a voice is missing or corrupt.
         """
@@ -52,7 +53,7 @@ class VoiceService:
             files = resolve_voice(persona.voice.model, models_dir)
             if files.model not in loaded:
                 started = time.perf_counter()
-                loaded[files.model] = load_piper(files)
+                loaded[files.model] = load_piper(files, threads)
                 log.info("voice %s loaded from %s in %.0f ms", files.voice_id, files.model,
                          (time.perf_counter() - started) * 1000)
             # PersonaVoice drops the treatment when the settings ask for no pitch.
