@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-NAMES = ("voice", "model", "e2e", "outbox")
+NAMES = ("voice", "model", "e2e", "outbox", "contention")
 
 
 def main() -> int:
