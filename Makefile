@@ -1,6 +1,6 @@
 # One task runner. `make demo` and `make test` are the README's two commands.
 VENV := .venv/bin
-.PHONY: demo run test lint model bench setup setup-test
+.PHONY: demo run test lint model bench pi-check setup setup-test
 
 demo:  ## set up, then replay the bundled workout with spoken coaching lines
 	scripts/setup.sh runtime
@@ -31,3 +31,6 @@ bench:  ## print the performance figures (the voice figures use Praat, a test pa
 	$(VENV)/python -m edgecoach.bench model
 	$(VENV)/python -m edgecoach.bench e2e
 	$(VENV)/python -m edgecoach.bench report
+
+pi-check:  ## install and run the project on arm64 (Debian bookworm root under qemu, cached; root)
+	python3 scripts/pi_check.py

@@ -12,6 +12,8 @@ python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null || python=python3
 
 apt_packages=(libportaudio2)
+# pedalboard's aarch64 wheel links libatomic.so.1, which arm64 Debian does not preinstall.
+if [ "$(uname -m)" = aarch64 ]; then apt_packages+=(libatomic1); fi
 case "$group" in
   test) apt_packages+=(dbus libdbus-1-dev libglib2.0-dev pkg-config systemd)
         # The report's browser test (tests/test_report_browser.py): Debian's Chromium.

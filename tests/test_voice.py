@@ -163,6 +163,20 @@ async def test_speculative_synthesis_prepares_and_can_be_cancelled(
     assert 1 <= made <= 2
 
 
+def test_a_live_request_joining_a_speculative_synthesis_is_no_miss_and_costs_no_quota(
+        voice: VoiceService) -> None:
+    text = "Set three is done. Shake out your arms, breathe slowly, and sip some water now."
+    speculative = voice.open("aiden", text, live=False)
+    charged: list[str] = []
+    live = voice.open("aiden", text, before_synthesis=lambda: charged.append(text))
+    assert live is speculative and live.live  # raised ahead of other speculation
+    line = live.result()
+    assert line.prepared and not line.cache_hit and charged == []
+    # A line nobody prepared is a new synthesis: charged once, not prepared.
+    fresh = voice.open("aiden", "Set four. Go.", before_synthesis=lambda: charged.append("x"))
+    assert not fresh.result().prepared and charged == ["x"]
+
+
 def test_a_missing_voice_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(VoiceError, match="nowhere.onnx"):
         resolve_voice(str(tmp_path / "nowhere.onnx"), MODELS_DIR)

@@ -66,7 +66,7 @@ def build_parts(settings: Settings, store: Store | None = None,
     generator = LineGenerator.load(settings.models_dir, settings.coach.alternative_model,
                                    personas=catalog.personas)
     voice = VoiceService.load(catalog.personas, store.database, settings.cache,
-                              settings.models_dir)
+                              settings.models_dir, settings.voice_threads)
     policy = CoachPolicy(catalog, store.limits, settings.athlete, strain=settings.strain,
                          talk_budget=TalkBudget(store.database))
     return Parts(store=store, catalog=catalog, policy=policy, generator=generator,

@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     persona: PersonaId = "alice"
     log_level: LogLevel = "INFO"
     runtime_dir: Path = Field(default_factory=lambda: default_runtime_dir())
+    voice_threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="ONNX Runtime threads of each voice session, none spinning (1 under "
+                    "qemu and on a one-core budget); unset: one per core")
     api: ApiSettings = Field(default_factory=ApiSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)

@@ -1,12 +1,13 @@
 """End-to-end benchmark: the real pipeline coaching replayed workouts.
 
-    python -m edgecoach.bench e2e [--speed 60] [--idle-seconds 10]
+    python -m edgecoach.bench e2e [--speed 60] [--idle-seconds 10] [--pi-class]
 
 For each recording, twice (speculative synthesis off, then on), each time on a fresh
 database (an empty audio cache): event -> audio-ready latency p50/p95 for cache hits
-and misses (a miss is ready when its first piece is: the line plays as it is made), the
-cache-hit ratio of set-start/set-end lines, generation and TTS times, CPU seconds per
-coached line. Then the idle daemon's CPU use and the peak RSS.
+and misses (a miss is ready when its first piece is: the line plays as it is made; a line
+joined from its speculative synthesis is neither), the share of set-start/set-end lines
+that were cache hits, and that were ready ahead (a hit or joined), generation and TTS
+times, CPU seconds per coached line. Then the idle daemon's CPU use and the peak RSS.
 """
 
 import argparse
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from edgecoach.audio import NullSink, Player
+from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
 from edgecoach.contract import Subscription
 from edgecoach.daemon import Daemon, build_parts
 from edgecoach.forecast import SET_TRIGGERS
@@ -62,16 +64,23 @@ def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
     spoken = report.spoken
     sets = [o.spoken for o in spoken if o.event.trigger_id in SET_TRIGGERS and o.spoken]
     hits = [o.ready_ms for o in spoken if o.spoken and o.spoken.cache_hit]
-    misses = [o.ready_ms for o in spoken if o.spoken and not o.spoken.cache_hit]
-    tts = [o.response.metadata.tts_latency for o in spoken
-           if o.response and o.spoken and not o.spoken.cache_hit]
+    joined = [o.ready_ms for o in spoken if o.spoken and o.spoken.prepared]
+    missed = [o for o in spoken
+              if o.spoken and not o.spoken.cache_hit and not o.spoken.prepared]
+    misses = [o.ready_ms for o in missed]
+    tts = [o.response.metadata.tts_latency for o in missed if o.response]
+    ahead = sum(line.cache_hit or line.prepared for line in sets)
     generation = [o.response.metadata.generation_latency for o in spoken
                   if o.response and not o.prepared]
     return {
         "lines": len(spoken),
         "set hit ratio": f"{sum(line.cache_hit for line in sets)}/{len(sets)}"
                          f" = {sum(line.cache_hit for line in sets) / max(1, len(sets)):.0%}",
+        "set ready ahead": f"{ahead}/{len(sets)} = {ahead / max(1, len(sets)):.0%}"
+                           " (a hit or joined)",
         "ready hit p50/p95 ms": (percentile(hits, 50), percentile(hits, 95)),
+        "ready joined p50/p95 ms": (len(joined), percentile(joined, 50),
+                                    percentile(joined, 95)),
         "ready miss p50/p95 ms": (percentile(misses, 50), percentile(misses, 95)),
         "generation p50/p95 ms": (percentile(generation, 50), percentile(generation, 95)),
         "tts (miss) p50/p95 ms": (percentile(tts, 50), percentile(tts, 95)),
@@ -96,11 +105,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m edgecoach.bench e2e")
     parser.add_argument("--speed", type=float, default=60.0)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--pi-class", action="store_true", help=HELP)
     args = parser.parse_args(argv)
+    threads = None
+    if args.pi_class:
+        threads = PI_CLASS_THREADS
+        print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
     for recording in RECORDINGS:
         for speculate in (False, True):
             with tempfile.TemporaryDirectory() as data_dir:
-                settings = load_settings(data_dir=Path(data_dir))
+                settings = load_settings(data_dir=Path(data_dir), voice_threads=threads)
                 report, cpu = asyncio.run(coach_once(settings, recording, args.speed,
                                                      speculate))
             print(f"{recording.name} speed {args.speed:g}, speculative synthesis "
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, value in describe(report, cpu).items():
                 print(f"  {name:<24} {value}")
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(data_dir=Path(data_dir))
+        settings = load_settings(data_dir=Path(data_dir), voice_threads=threads)
         settings.api.port = 0
         share = asyncio.run(idle_cpu(settings, args.idle_seconds))
     print(f"idle daemon CPU: {share:.2%} of one core over {args.idle_seconds:g} s")

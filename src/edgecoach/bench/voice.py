@@ -10,7 +10,8 @@ formants and speaking rate on the same sentence, and the process peak RSS once t
 voice is loaded and `--fill` lines are cached (read before bare Piper loads its own copy
 of the model for the comparison). Targets: hit p95 <= 5 ms; ours/bare
 <= 1.05 (untreated persona); RTF of a 2-4 s line <= 0.06 untreated, <= 0.10 treated;
-peak RSS <= 300 MB with 200 lines cached.
+peak RSS <= 300 MB with 200 lines cached. `--pi-class`: pinned to one core, every
+thread pool at one thread (bench/pi_class.py), bare Piper's session too.
 """
 
 import argparse
@@ -22,8 +23,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 from piper import PiperVoice
 
+from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
 from edgecoach.catalog import load_catalog
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 from edgecoach.settings import CacheSettings
@@ -66,9 +69,17 @@ def ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5):7.1f} ms  p95 {percentile(values, 0.95):7.1f} ms"
 
 
-def bare_piper(voice: PersonaVoice) -> PiperVoice:
-    """The voice as Piper itself loads it: the whole graph in one ONNX session."""
-    return PiperVoice.load(voice.files.model, config_path=voice.files.config)
+def bare_piper(voice: PersonaVoice, threads: int | None = None) -> PiperVoice:
+    """The voice as Piper itself loads it: the whole graph in one ONNX session (of
+    `threads` threads, none spinning, when given)."""
+    piper = PiperVoice.load(voice.files.model, config_path=voice.files.config)
+    if threads is not None:
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        piper.session = onnxruntime.InferenceSession(
+            str(voice.files.model), options, providers=["CPUExecutionProvider"])
+    return piper
 
 
 def bare_piper_ms(piper: PiperVoice, voice: PersonaVoice, text: str) -> float:
@@ -137,13 +148,17 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--fill", type=int, default=200,
                         help="corpus lines to cache before reading the peak RSS")
+    parser.add_argument("--pi-class", action="store_true", help=HELP)
     args = parser.parse_args(argv)
+    threads = PI_CLASS_THREADS if args.pi_class else None
+    if args.pi_class:
+        print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
     catalog = load_catalog(CONFIG_DIR)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "bench.db")
         started = time.perf_counter()
         service = VoiceService.load(catalog.personas, store.database, CacheSettings(),
-                                    MODELS_DIR)
+                                    MODELS_DIR, threads)
         load_s = time.perf_counter() - started
         print(f"voice load (hash check + ONNX session, {len(service.voices)} personas, "
               f"one model): {load_s * 1000:.0f} ms; peak RSS {peak_rss_mb():.0f} MB")
@@ -163,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n== {persona} ({voice.files.voice_id}, {engine}, lengthScale "
                   f"{voice.settings.length_scale}) — {len(LINES)} lines")
             if voice.files.model not in bare:
-                bare[voice.files.model] = bare_piper(voice)
+                bare[voice.files.model] = bare_piper(voice, threads)
             figures = bench_persona(service, persona, bare[voice.files.model])
             print(f"synthesis            {ms(figures['synth'])}")
             print(f"miss via speak()     {ms(figures['miss'])}  (+ FLAC + SQLite commit)")

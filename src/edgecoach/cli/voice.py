@@ -37,8 +37,9 @@ def say(
     logging.getLogger("edgecoach.voice.service").setLevel(logging.CRITICAL)
     with open_store(config) as store:
         started = time.perf_counter()
-        voice = VoiceService.load(catalog.personas, store.database, config.cache,
-                                  config.models_dir)
+        # Only the persona asked for: each voice is calibrated at load (a synthesis).
+        voice = VoiceService.load({persona: catalog.personas[persona]}, store.database,
+                                  config.cache, config.models_dir, config.voice_threads)
         load_ms = (time.perf_counter() - started) * 1000
         stream = voice.open(persona, text)
         if out is not None:

@@ -1,4 +1,5 @@
-"""Opening the SQLite file: pragmas, migrations, and one lock for the one connection."""
+"""Opening the SQLite file: pragmas, migrations; one writer connection behind a lock, and
+a reader connection of its own, so a read never waits on a writer's commit and fsync."""
 
 import contextlib
 import os
@@ -26,6 +27,11 @@ class Database:
     Every method of the stores runs in a worker thread (asyncio.to_thread), never on the
     event loop. `transaction()` commits before it returns: with WAL and synchronous=FULL
     a committed row survives a crash of the process or of the machine.
+
+    `reading()` has its own connection (WAL lets readers beside the writer): it sees the
+    last commit and does not wait while a transaction is open or syncing, e.g. a cache
+    hit behind a speculative clip's commit. Inside a transaction of the same thread it
+    reads through the writer, so it sees what the transaction wrote.
     """
 
     def __init__(self, path: Path | str, clock: Clock = time.time,
@@ -33,7 +39,10 @@ class Database:
         self.path = Path(path)
         self.clock = clock
         self._lock = threading.RLock()
+        self._writing = threading.local()  # depth of this thread's transactions
         self.db = self._open(quarantine_corrupt)
+        self._read_lock = threading.Lock()
+        self._reader = self._open_reader()
 
     def _open(self, quarantine_corrupt: bool) -> sqlite_utils.Database:
         if str(self.path) != ":memory:":
@@ -55,6 +64,18 @@ class Database:
             raise StoreError(f"{self.path}: cannot open database: {error}") from None
         return db
 
+    def _open_reader(self) -> sqlite_utils.Database | None:
+        """A read-only connection to the same file (none for an in-memory database)."""
+        if str(self.path) == ":memory:":
+            return None
+        try:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot open database: {error}") from None
+        return sqlite_utils.Database(conn, execute_plugins=False)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
         """One atomic unit of work; sqlite errors become StoreError naming the file.
@@ -64,6 +85,7 @@ class Database:
         check, then the insert) never fails with "database is locked" because another
         process (a CLI command) wrote in between. A nested one is a savepoint."""
         with self._lock:
+            self._writing.depth = getattr(self._writing, "depth", 0) + 1
             try:
                 if self.db.conn.in_transaction:
                     with self.db.atomic():
@@ -79,12 +101,19 @@ class Database:
                 self.db.conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 raise StoreError(f"{self.path}: {error}") from error
+            finally:
+                self._writing.depth -= 1
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
-        with self._lock:
+        """The last committed state, on the reader connection (see the class)."""
+        if self._reader is None or getattr(self._writing, "depth", 0) > 0:
+            lock, db = self._lock, self.db
+        else:
+            lock, db = self._read_lock, self._reader
+        with lock:
             try:
-                yield self.db
+                yield db
             except sqlite3.DatabaseError as error:
                 raise StoreError(f"{self.path}: {error}") from error
 
@@ -93,8 +122,10 @@ class Database:
             return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             self.db.close()
+            if self._reader is not None:
+                self._reader.close()
 
 
 def make_private(path: Path) -> None:

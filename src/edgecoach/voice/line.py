@@ -26,6 +26,7 @@ class SpokenLine:
     cache_key: str
     cache_hit: bool
     tts_latency_ms: float  # synthesis + store on a miss, lookup + decode on a hit
+    prepared: bool = False  # a live request joined its speculative synthesis
 
     @property
     def audio_length_s(self) -> float:
@@ -45,6 +46,7 @@ class LineStream:
         self.cache_key = cache_key
         self.live = live
         self.cache_hit = cache_hit
+        self.prepared = False  # speculative when started, then joined by a live request
         self.started = time.perf_counter()
         self._pieces: list[np.ndarray] = []
         self._changed = threading.Condition()
@@ -114,4 +116,4 @@ class LineStream:
                 raise self._error
             audio = np.concatenate(self._pieces)
         return SpokenLine(self.text, audio, self.sample_rate, self.cache_key, self.cache_hit,
-                          self._elapsed_ms)
+                          self._elapsed_ms, self.prepared)

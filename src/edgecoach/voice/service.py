@@ -41,8 +41,9 @@ class VoiceService:
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
-             models_dir: Path) -> "VoiceService":
-        """Load every persona's voice (a model shared by personas is loaded once).
+             models_dir: Path, threads: int | None = None) -> "VoiceService":
+        """Load every persona's voice (a model shared by personas is loaded once);
+        `threads`: ONNX Runtime's threads per session (settings.voice_threads).
 
         Raises VoiceError naming the file when a voice is missing or corrupt.
         """
@@ -52,7 +53,7 @@ class VoiceService:
             files = resolve_voice(persona.voice.model, models_dir)
             if files.model not in loaded:
                 started = time.perf_counter()
-                loaded[files.model] = load_piper(files)
+                loaded[files.model] = load_piper(files, threads)
                 log.info("voice %s loaded from %s in %.0f ms", files.voice_id, files.model,
                          (time.perf_counter() - started) * 1000)
             # PersonaVoice drops the treatment when the settings ask for no pitch.
@@ -81,18 +82,23 @@ class VoiceService:
              before_synthesis: Callable[[], None] | None = None) -> LineStream:
         """Blocking but quick: the cached line, the synthesis of it under way, or a new
         synthesis started in a thread of its own. A live request moves a speculative
-        synthesis of the same line ahead of the others. `before_synthesis` runs when the
-        line is not cached (a quota check); what it raises, `open` raises."""
+        synthesis of the same line ahead of the others (the line is then `prepared`: not a
+        miss). `before_synthesis` runs only when a new synthesis starts (a quota check);
+        what it raises, `open` raises."""
         voice = self._voice(persona_id)
         key = cache_key(text, persona_id, voice.fingerprint)
         started = time.perf_counter()
         cached = self.cache.get(key)
         if cached is not None:
             return LineStream.whole(self._hit(text, cached, key, started))
+        with self._turns:
+            joined = self._join(key, live)
+        if joined is not None:
+            return joined
         if before_synthesis is not None:
             before_synthesis()
         with self._turns:
-            stream = self._under_way.get(key)
+            stream = self._join(key, live)  # another request may have started it meanwhile
             if stream is None:
                 cached = self.cache.get(key)  # a synthesis may have finished meanwhile
                 if cached is not None:
@@ -101,9 +107,15 @@ class VoiceService:
                 self._under_way[key] = stream
                 threading.Thread(target=self._synthesize, args=(voice, stream),
                                  name=f"voice-{key[:8]}").start()
-            elif live and not stream.live:
-                stream.live = True
-                self._turns.notify_all()  # it now goes before the speculative ones
+        return stream
+
+    def _join(self, key: str, live: bool) -> LineStream | None:
+        """The synthesis of this line under way, if any (call holding `_turns`); a live
+        request raises a speculative one to live, ahead of the others."""
+        stream = self._under_way.get(key)
+        if stream is not None and live and not stream.live:
+            stream.live = stream.prepared = True
+            self._turns.notify_all()
         return stream
 
     @staticmethod

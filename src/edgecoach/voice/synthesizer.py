@@ -51,11 +51,11 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
-def load_piper(files: VoiceFiles) -> PiperVoice:
+def load_piper(files: VoiceFiles, threads: int | None = None) -> PiperVoice:
     """Load the model once; a broken file becomes a VoiceError naming that file."""
     try:
         config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
-        session = load_vits_session(files.model, files.sha256, cache_dir())
+        session = load_vits_session(files.model, files.sha256, cache_dir(), threads)
     except Exception as error:  # onnx, onnxruntime and piper's config raise many kinds
         raise VoiceError(f"{files.model}: cannot load Piper voice: {error}") from None
     return PiperVoice(session=session, config=config)  # type: ignore[arg-type]

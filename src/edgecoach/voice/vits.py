@@ -41,8 +41,14 @@ MAX_WINDOW_FRAMES = 128
 CONTEXT_FRAMES = 16  # receptive field under 12 frames, measured; 16 for other voices
 
 
-def _session(model: Path, spinning: bool = True) -> onnxruntime.InferenceSession:
+def _session(model: Path, spinning: bool = True,
+             threads: int | None = None) -> onnxruntime.InferenceSession:
+    """`threads` None: ONNX Runtime's pool of one thread per core; a number: that many,
+    none spinning (under qemu, idle spinning threads took the cores of the working one)."""
     options = onnxruntime.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        spinning = False
     if not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # A memory pattern is planned per input shape, and every sentence has its own: the
@@ -55,14 +61,14 @@ def _session(model: Path, spinning: bool = True) -> onnxruntime.InferenceSession
 class SplitVitsSession:
     """Stands in for Piper's InferenceSession: `run` encodes, then decodes in windows."""
 
-    def __init__(self, encoder: Path, decoder: Path) -> None:
+    def __init__(self, encoder: Path, decoder: Path, threads: int | None = None) -> None:
         # Each session has its own thread pool, whose idle threads spin (busy-wait) for
         # the next op. The decoder's many small ops gain from it; the encoder's threads
         # would spin through the decoder's run and take its cores. Measured over the
         # benchmark's 20 lines against bare Piper: both spinning 1.45x, neither 1.16x,
         # the decoder alone 1.02-1.04x.
-        self.encoder = _session(encoder, spinning=False)
-        self.decoder = _session(decoder)
+        self.encoder = _session(encoder, spinning=False, threads=threads)
+        self.decoder = _session(decoder, threads=threads)
         self.latent_name = self.decoder.get_inputs()[0].name
 
     def run(self, output_names: Any, input_feed: dict[str, Any],
@@ -108,20 +114,21 @@ def sentence_audio(session: SplitVitsSession | onnxruntime.InferenceSession,
         yield session.run(None, input_feed)[0].reshape(-1)
 
 
-def load_vits_session(model: Path, sha256: str,
-                      cache_dir: Path) -> SplitVitsSession | onnxruntime.InferenceSession:
+def load_vits_session(model: Path, sha256: str, cache_dir: Path, threads: int | None = None
+                      ) -> SplitVitsSession | onnxruntime.InferenceSession:
     """The voice's graph, split into `cache_dir` the first time a model file is seen."""
     parts = cache_dir / "voices" / sha256[:32]
     try:
-        return _open_parts(model, parts)
+        return _open_parts(model, parts, threads)
     except Exception as error:  # onnxruntime raises many kinds
         # A part damaged on disk: split again, once (a corrupt model fails again).
         log.warning("voice parts in %s unusable (%s): splitting again", parts, error)
         shutil.rmtree(parts, ignore_errors=True)
-        return _open_parts(model, parts)
+        return _open_parts(model, parts, threads)
 
 
-def _open_parts(model: Path, parts: Path) -> SplitVitsSession | onnxruntime.InferenceSession:
+def _open_parts(model: Path, parts: Path,
+                threads: int | None) -> SplitVitsSession | onnxruntime.InferenceSession:
     if not (parts / DECODER_FILE).is_file() and not (parts / WHOLE_MARK).is_file():
         log.info("splitting %s into encoder and decoder (once per model file)", model)
         done = subprocess.run([sys.executable, "-m", __name__, str(model), str(parts)],
@@ -131,8 +138,8 @@ def _open_parts(model: Path, parts: Path) -> SplitVitsSession | onnxruntime.Infe
             raise RuntimeError(lines[-1] if lines else f"split exited {done.returncode}")
     if (parts / WHOLE_MARK).is_file():
         log.warning("%s: decoder not found in the graph; it runs whole", model)
-        return _session(model)
-    return SplitVitsSession(parts / ENCODER_FILE, parts / DECODER_FILE)
+        return _session(model, threads=threads)
+    return SplitVitsSession(parts / ENCODER_FILE, parts / DECODER_FILE, threads)
 
 
 def split_model(model: Path, parts: Path) -> None:
