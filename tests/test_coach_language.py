@@ -142,3 +142,18 @@ def test_a_long_rest_is_said_in_minutes() -> None:
     assert fill("Rest {rest} seconds.", {"rest": "240"}) == "Rest four minutes."
     assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty."
     assert fill("Rest {rest} seconds.", {"rest": "45"}) == "Rest 45 seconds."
+
+
+@pytest.mark.parametrize(("template", "tags"), [
+    ("Here comes {exercise}. Go.", []),
+    ("Hit {reps} {exercise}. Chest up.", []),
+])
+def test_a_bare_exercise_after_a_verb_or_count_is_rejected(template, tags) -> None:
+    assert exercise_number(template)
+
+
+def test_a_finished_exercise_needs_the_last_set() -> None:
+    values = {"exercise": "deadlift"}
+    assert "last-set" in template_problem("Your {exercise} work is done.", values, ["strength"])
+    assert template_problem("Your {exercise} work is done.", values,
+                            ["strength", "last-set"]) is None

@@ -21,7 +21,8 @@ CLAIMS: dict[str, re.Pattern[str]] = {
     "personal-best": re.compile(r"personal best|new best|best ever|\bPB\b|\brecord\b",
                                re.IGNORECASE),
     "last-set": re.compile(r"\b(last|final|closing|single|only) (set|lap|interval|round|one)\b|"
-                           r"\bnext exercise\b|\bone set\b", re.IGNORECASE),
+                           r"\bnext exercise\b|\bone set\b|\bwork is (done|finished|over)\b|"
+                           r"\bcloses (out )?the exercise\b", re.IGNORECASE),
     "persona-change": re.compile(r"\b(previous|last|old|other) (coach|voice)\b|\btaking over\b|"
                                  r"\b(switched|switching) (to|over)\b|\byou switched\b",
                                  re.IGNORECASE),

@@ -30,6 +30,16 @@ AGREEMENT_RE = re.compile(
     r"'(ve|re|m)\s+(is|was|are|were|am|has|have)\b|\b(we|you|they)\s+(is|was|am|has)\b|"
     r"\bi\s+(is|are|has)\b|\b(he|she)\s+(are|am|were|have)\b", re.IGNORECASE)
 
+# After a verb or a count, "{exercise}" needs a noun ("hit your squat", "twelve squat
+# reps"): "Here comes squat", "Hit 12 dip." are not English.
+EXERCISE_USE_RE = re.compile(r"(\{reps\}|[A-Za-z']+)?\s*\{exercise\}\s*([A-Za-z]+|[,:.!?;])?")
+BARE_BEFORE = frozenset({"{reps}", "comes", "hit", "start", "starting", "up", "do", "doing",
+                         "finish", "finished", "begin", "try", "own", "attack", "crush"})
+EXERCISE_NOUNS = frozenset({
+    "set", "sets", "rep", "reps", "work", "lap", "laps", "record", "best", "pr", "session",
+    "round", "rounds", "interval", "intervals", "form", "technique", "pattern", "volume",
+    "load", "bar", "effort", "block", "finisher", "opener", "numbers", "groove", "today"})
+
 # Base forms of the verbs a coach uses; inflected forms are derived by `_inflections`.
 _VERB_BASES = """
 aim add ask attack bank be bear beat become begin believe bend block bounce brace break
@@ -121,9 +131,14 @@ def disagreement(template: str) -> str | None:
 
 
 def exercise_number(template: str) -> str | None:
-    """An exercise slot where English needs the plural ("reps of {exercise}")."""
+    """An exercise slot where English needs the plural ("reps of {exercise}"), or a bare
+    name with no determiner and no noun after it ("Here comes {exercise}.")."""
     if match := EXERCISE_PLURAL_RE.search(template):
         return f"'{match.group(0)}' needs a plural exercise name"
+    for match in EXERCISE_USE_RE.finditer(template):
+        before, after = (match.group(1) or "").lower(), (match.group(2) or "").lower()
+        if before in BARE_BEFORE and after not in EXERCISE_NOUNS:
+            return f"'{match.group(0).strip()}' needs 'your' or a noun after the exercise"
     return None
 
 

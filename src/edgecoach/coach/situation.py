@@ -33,13 +33,13 @@ NEUTRAL = "neutral"
 # Words that name the other side outright: checked before the classifier's reading.
 CONTRADICTIONS: dict[str, re.Pattern[str]] = {
     "above-zone": re.compile(
-        r"\b(below|under) (the |our |your )?(zone|range|target)\b|\bbelow \{zone_low\}",
-        re.IGNORECASE),
+        r"\b(below|under) (the |our |your )?(zone|range|target)\b|\bbelow \{zone_low\}|"
+        r"\b(drifted|dropped|fallen) (down|low)\b", re.IGNORECASE),
     "below-zone": re.compile(
         r"\b(above|over) (the |our |your )?(zone|range|target)\b|\btoo high\b|"
         r"\babove \{zone_high\}", re.IGNORECASE),
-    "short-sleep": re.compile(r"\bfull night|\bwell rested\b|\bslept well\b|\bgood sleep\b",
-                              re.IGNORECASE),
+    "short-sleep": re.compile(r"\bfull night|\bwell rested\b|\bslept well\b|\bgood sleep\b|"
+                              r"\bfresh (legs|mind|body)\b", re.IGNORECASE),
     "good-sleep": re.compile(r"\bshort night\b|\blittle sleep\b|\blow on sleep\b|\btired\b",
                              re.IGNORECASE),
 }
