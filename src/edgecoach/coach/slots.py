@@ -107,7 +107,11 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return SLOT_RE.sub(lambda match: values[match.group(1)], template)
 
 
+SENTENCE_START_RE = re.compile(r"(^|[.!?]\s+)([a-z])")
+
+
 def spoken(template: str, values: Mapping[str, str]) -> str:
-    """Filled, with a capital first letter (a line may open with a slot: "forty minutes...")."""
-    text = fill(template, values)
-    return text[:1].upper() + text[1:]
+    """Filled, every sentence with a capital first letter (a sentence may open with a
+    slot: "forty minutes...", "four minutes of rest")."""
+    return SENTENCE_START_RE.sub(lambda m: m.group(1) + m.group(2).upper(),
+                                 fill(template, values))
