@@ -22,6 +22,7 @@ PITCH_FLOOR_HZ = 75.0
 # Pitch-synchronous overlap-add (TD-PSOLA), after the formant resampling.
 FRAME_SECONDS = 0.03  # pitch analysis frame: three periods of a 100 Hz voice
 HOP_SECONDS = 0.005
+FRAMES_PER_BATCH = 100  # frames analysed together: about 3 MB of FFT at 22,050 Hz
 UNVOICED_GRAIN_SECONDS = 0.005  # half-width of a grain where there is no pitch
 VOICING_THRESHOLD = 0.45  # normalized autocorrelation at the period
 SILENCE_POWER = 1e-6  # mean square below which a frame is not voiced (-60 dBFS)
@@ -67,22 +68,29 @@ def formant_resampled(audio: np.ndarray, formant_shift: float) -> np.ndarray:
 def pitch_periods(audio: np.ndarray, sample_rate: int, low_hz: float,
                   high_hz: float) -> np.ndarray:
     """The pitch period in samples every HOP_SECONDS (0 where unvoiced): the normalized
-    autocorrelation of each frame, all frames at once through one FFT."""
+    autocorrelation of each frame, FRAMES_PER_BATCH frames at a time through one FFT
+    (all of a long sentence's at once would hold 100 MB)."""
     frame, hop = int(FRAME_SECONDS * sample_rate), int(HOP_SECONDS * sample_rate)
     count = max(1, 1 + (len(audio) - frame) // hop)
     padded = np.pad(audio, (0, max(0, frame + hop * (count - 1) - len(audio))))
-    frames = padded[np.arange(frame)[None, :] + hop * np.arange(count)[:, None]]
-    frames = frames - frames.mean(axis=1, keepdims=True)
     window, size = np.hanning(frame), 1 << (2 * frame - 1).bit_length()
-    correlation = np.fft.irfft(np.abs(np.fft.rfft(frames * window, size)) ** 2, size)[:, :frame]
     # Divided by the window's own autocorrelation: long lags are not penalized.
     window_correlation = np.fft.irfft(np.abs(np.fft.rfft(window, size)) ** 2, size)[:frame]
-    correlation /= np.maximum(window_correlation, 1e-9)
     shortest, longest = int(sample_rate / high_hz), int(sample_rate / low_hz)
-    best = shortest + np.argmax(correlation[:, shortest:longest], axis=1)
-    strength = correlation[np.arange(count), best] / np.maximum(correlation[:, 0], 1e-12)
-    voiced = (strength > VOICING_THRESHOLD) & ((frames ** 2).mean(axis=1) > SILENCE_POWER)
-    return np.where(voiced, best, 0)
+    periods = np.zeros(count, dtype=np.int64)
+    for first in range(0, count, FRAMES_PER_BATCH):
+        starts = hop * np.arange(first, min(first + FRAMES_PER_BATCH, count))
+        frames = padded[np.arange(frame)[None, :] + starts[:, None]]
+        frames = frames - frames.mean(axis=1, keepdims=True)
+        spectrum = np.fft.rfft(frames * window, size)
+        correlation = np.fft.irfft(np.abs(spectrum) ** 2, size)[:, :frame]
+        correlation /= np.maximum(window_correlation, 1e-9)
+        best = shortest + np.argmax(correlation[:, shortest:longest], axis=1)
+        strength = (correlation[np.arange(len(starts)), best]
+                    / np.maximum(correlation[:, 0], 1e-12))
+        voiced = (strength > VOICING_THRESHOLD) & ((frames ** 2).mean(axis=1) > SILENCE_POWER)
+        periods[first:first + len(starts)] = np.where(voiced, best, 0)
+    return periods
 
 
 def pitch_marks(audio: np.ndarray, periods: np.ndarray, hop: int,
