@@ -27,9 +27,10 @@ from edgecoach.voice.synthesizer import PersonaVoice
 BOOTSTRAP_DRAWS = 2000
 
 INTELLIGIBILITY_LINES = [
+    # The shortest first: `--intelligibility-lines 1` (the test) stays quick.
+    "Finisher, ten reps. Own every rep.",
     "Two thousand four hundred kilos at strain sixty-two. Recovery day done right.",
     "One hundred forty-six beats, that's your max. Walk and recover.",
-    "Finisher, ten reps. Own every rep.",
     "Lovely lap of squats. Without heart data, check in with how your legs feel.",
     "Shut it down. Heart one hundred forty-six, strain sixty-two, easy walk from here.",
     "Last set, new best, ten reps. Perfect close.",
