@@ -11,7 +11,8 @@ voice is loaded and `--fill` lines are cached (read before bare Piper loads its 
 of the model for the comparison). Targets: hit p95 <= 5 ms; ours/bare
 <= 1.05 (untreated persona); RTF of a 2-4 s line <= 0.06 untreated, <= 0.10 treated;
 peak RSS <= 300 MB with 200 lines cached. `--pi-class`: pinned to one core, every
-thread pool at one thread (bench/pi_class.py), bare Piper's session too.
+thread pool at one thread (bench/pi_class.py), bare Piper's session too. Last, the word
+error rate of each voice (bench/voice_intelligibility.py): alice's over aiden's <= 1.2.
 """
 
 import argparse
@@ -26,6 +27,7 @@ import numpy as np
 import onnxruntime
 from piper import PiperVoice
 
+from edgecoach.bench import voice_intelligibility
 from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
 from edgecoach.catalog import load_catalog
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
@@ -149,7 +151,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fill", type=int, default=200,
                         help="corpus lines to cache before reading the peak RSS")
     parser.add_argument("--pi-class", action="store_true", help=HELP)
+    parser.add_argument("--intelligibility-lines", type=int, default=48, metavar="N",
+                        help="fixed lines for the word error rate (0 skips it)")
+    parser.add_argument("--intelligibility-only", action="store_true",
+                        help="load the voices and measure only the word error rate")
     args = parser.parse_args(argv)
+    if not 0 <= args.intelligibility_lines <= len(voice_intelligibility.INTELLIGIBILITY_LINES):
+        parser.error(f"--intelligibility-lines must be 0-"
+                     f"{len(voice_intelligibility.INTELLIGIBILITY_LINES)}")
     threads = PI_CLASS_THREADS if args.pi_class else None
     if args.pi_class:
         print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
@@ -162,52 +171,60 @@ def main(argv: list[str] | None = None) -> None:
         load_s = time.perf_counter() - started
         print(f"voice load (hash check + ONNX session, {len(service.voices)} personas, "
               f"one model): {load_s * 1000:.0f} ms; peak RSS {peak_rss_mb():.0f} MB")
-        filled = fill_cache(service, args.fill)
-        stats = service.cache.stats()
-        started = time.perf_counter()
-        service.evict()
-        evict_ms = (time.perf_counter() - started) * 1000
-        print(f"cache filled with {args.fill} corpus lines in {filled:.1f} s: "
-              f"{stats.entries} clips, {stats.bytes / 2**20:.1f} MB FLAC "
-              f"({stats.bytes / max(stats.entries, 1) / 1024:.0f} KB a clip); evict "
-              f"{evict_ms:.1f} ms")
-        print(f"peak RSS, voices loaded and {args.fill} lines cached: {peak_rss_mb():.0f} MB")
-        bare: dict[Path, PiperVoice] = {}
-        for persona, voice in service.voices.items():
-            engine = voice.treatment.name if voice.treatment else "untreated"
-            print(f"\n== {persona} ({voice.files.voice_id}, {engine}, lengthScale "
-                  f"{voice.settings.length_scale}) — {len(LINES)} lines")
-            if voice.files.model not in bare:
-                bare[voice.files.model] = bare_piper(voice, threads)
-            figures = bench_persona(service, persona, bare[voice.files.model])
-            print(f"synthesis            {ms(figures['synth'])}")
-            print(f"miss via speak()     {ms(figures['miss'])}  (+ FLAC + SQLite commit)")
-            print(f"bare PiperVoice      {ms(figures['bare'])}")
-            ratio = sum(figures["synth"]) / sum(figures["bare"])
-            miss_ratio = sum(figures["miss"]) / sum(figures["bare"])
-            print(f"ours / bare Piper    synthesis {ratio:.3f}   speak() miss {miss_ratio:.3f}")
-            print(f"real-time factor     all p50 {percentile(figures['rtf'], 0.5):.3f}  "
-                  f"2-4 s lines ({len(figures['rtf_2_4'])}) mean "
-                  f"{statistics.fmean(figures['rtf_2_4'] or [0]):.3f} "
-                  f"p95 {percentile(figures['rtf_2_4'] or [0], 0.95):.3f}")
-            print(f"time to first audio  {ms(figures['first'])}  (the first piece; the line "
-                  "plays from it)")
-            print(f"cache hit            {ms(figures['hit'])}  (lookup + checksum + FLAC "
-                  f"decode, {len(figures['hit'])} hits)")
-        print(f"\n== the same sentence in both voices: {SAME_SENTENCE!r}")
-        profiles = {}
-        for persona in service.voices:
-            line = service.speak(persona, SAME_SENTENCE)
-            profiles[persona] = found = profile(line.audio, line.sample_rate, SAME_SENTENCE)
-            f1, f2, f3 = found.formants_hz
-            print(f"{persona:6s} median F0 {found.median_f0_hz:6.1f} Hz  formants F1 {f1:4.0f} "
-                  f"F2 {f2:4.0f} F3 {f3:4.0f} Hz  speech {found.speech_seconds:.2f} s  "
-                  f"{found.syllables_per_second:.2f} syllables/s")
-        if {"alice", "aiden"} <= profiles.keys():
-            high, low = profiles["alice"].median_f0_hz, profiles["aiden"].median_f0_hz
-            print(f"F0 alice / aiden     {high / low:.2f} (>= 1.15 wanted)")
-        print(f"\nprocess peak RSS, bare Piper's session included: {peak_rss_mb():.0f} MB")
+        if not args.intelligibility_only:
+            timings(service, args.fill, threads)
+        if args.intelligibility_lines:  # last: the recognizer's memory is not the daemon's
+            voice_intelligibility.report(service, args.intelligibility_lines)
         store.close()
+
+
+def timings(service: VoiceService, fill: int, threads: int | None = None) -> None:
+    """Cache, latency, RTF, F0 and memory figures (everything but intelligibility)."""
+    filled = fill_cache(service, fill)
+    stats = service.cache.stats()
+    started = time.perf_counter()
+    service.evict()
+    evict_ms = (time.perf_counter() - started) * 1000
+    print(f"cache filled with {fill} corpus lines in {filled:.1f} s: "
+          f"{stats.entries} clips, {stats.bytes / 2**20:.1f} MB FLAC "
+          f"({stats.bytes / max(stats.entries, 1) / 1024:.0f} KB a clip); evict "
+          f"{evict_ms:.1f} ms")
+    print(f"peak RSS, voices loaded and {fill} lines cached: {peak_rss_mb():.0f} MB")
+    bare: dict[Path, PiperVoice] = {}
+    for persona, voice in service.voices.items():
+        engine = voice.treatment.name if voice.treatment else "untreated"
+        print(f"\n== {persona} ({voice.files.voice_id}, {engine}, lengthScale "
+              f"{voice.settings.length_scale}) — {len(LINES)} lines")
+        if voice.files.model not in bare:
+            bare[voice.files.model] = bare_piper(voice, threads)
+        figures = bench_persona(service, persona, bare[voice.files.model])
+        print(f"synthesis            {ms(figures['synth'])}")
+        print(f"miss via speak()     {ms(figures['miss'])}  (+ FLAC + SQLite commit)")
+        print(f"bare PiperVoice      {ms(figures['bare'])}")
+        ratio = sum(figures["synth"]) / sum(figures["bare"])
+        miss_ratio = sum(figures["miss"]) / sum(figures["bare"])
+        print(f"ours / bare Piper    synthesis {ratio:.3f}   speak() miss {miss_ratio:.3f}")
+        print(f"real-time factor     all p50 {percentile(figures['rtf'], 0.5):.3f}  "
+              f"2-4 s lines ({len(figures['rtf_2_4'])}) mean "
+              f"{statistics.fmean(figures['rtf_2_4'] or [0]):.3f} "
+              f"p95 {percentile(figures['rtf_2_4'] or [0], 0.95):.3f}")
+        print(f"time to first audio  {ms(figures['first'])}  (the first piece; the line "
+              "plays from it)")
+        print(f"cache hit            {ms(figures['hit'])}  (lookup + checksum + FLAC "
+              f"decode, {len(figures['hit'])} hits)")
+    print(f"\n== the same sentence in both voices: {SAME_SENTENCE!r}")
+    profiles = {}
+    for persona in service.voices:
+        line = service.speak(persona, SAME_SENTENCE)
+        profiles[persona] = found = profile(line.audio, line.sample_rate, SAME_SENTENCE)
+        f1, f2, f3 = found.formants_hz
+        print(f"{persona:6s} median F0 {found.median_f0_hz:6.1f} Hz  formants F1 {f1:4.0f} "
+              f"F2 {f2:4.0f} F3 {f3:4.0f} Hz  speech {found.speech_seconds:.2f} s  "
+              f"{found.syllables_per_second:.2f} syllables/s")
+    if {"alice", "aiden"} <= profiles.keys():
+        high, low = profiles["alice"].median_f0_hz, profiles["aiden"].median_f0_hz
+        print(f"F0 alice / aiden     {high / low:.2f} (>= 1.15 wanted)")
+    print(f"\nprocess peak RSS, bare Piper's session included: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

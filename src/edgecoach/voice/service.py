@@ -19,7 +19,7 @@ from edgecoach.voice.cache import AudioCache, cache_key
 from edgecoach.voice.line import LineStream, SpokenLine
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import Audio, PersonaVoice, load_piper
-from edgecoach.voice.treatment import RubberBandShift
+from edgecoach.voice.treatment import PsolaShift
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class VoiceService:
                          (time.perf_counter() - started) * 1000)
             # PersonaVoice drops the treatment when the settings ask for no pitch.
             voices[persona_id] = PersonaVoice(persona_id, loaded[files.model], files,
-                                              persona.voice, RubberBandShift())
+                                              persona.voice, PsolaShift())
         return cls(voices, AudioCache(database, int(cache.budget_mb * MB),
                                       cache.ttl_days * DAY))
 

@@ -16,7 +16,7 @@ from edgecoach.errors import VoiceError
 from edgecoach.memory import release_freed_heap
 from edgecoach.paths import cache_dir
 from edgecoach.voice.manifest import VoiceFiles
-from edgecoach.voice.treatment import RubberBandShift
+from edgecoach.voice.treatment import PsolaShift
 from edgecoach.voice.vits import load_vits_session, sentence_audio
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class PersonaVoice:
     """Synthesizes text for one persona; one synthesis step at a time (VoiceService)."""
 
     def __init__(self, persona_id: str, piper: PiperVoice, files: VoiceFiles,
-                 settings: VoiceSettings, treatment: RubberBandShift | None = None) -> None:
+                 settings: VoiceSettings, treatment: PsolaShift | None = None) -> None:
         self.persona_id = persona_id
         self.piper = piper
         self.files = files
