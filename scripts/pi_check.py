@@ -295,16 +295,20 @@ def valid_wav(path: Path) -> str:
 
 def project_steps(check: Check) -> list[tuple[str, Callable[[], str | None]]]:
     venv = ".venv/bin"
+
+    def quiet(command: str) -> Callable[[], None]:
+        def action() -> None:
+            check.run(command)
+        return action
+
     steps: list[tuple[str, Callable[[], str | None]]] = []
     if not check.here:
-        install = readme_install_commands()
-        steps += [("readme apt packages", lambda: check.run(
-                       f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive {install[0]}")
-                       and None),
-                  ("readme install", lambda: check.run(install[1]) and None),
-                  ("test packages", lambda: check.run(
-                      f"{venv}/pip install -q {' '.join(map(shlex.quote, TEST_PACKAGES.split()))}")
-                      and None)]
+        apt, setup = readme_install_commands()
+        packages = " ".join(map(shlex.quote, TEST_PACKAGES.split()))
+        steps += [("readme apt packages",
+                   quiet(f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive {apt}")),
+                  ("readme install", quiet(setup)),
+                  ("test packages", quiet(f"{venv}/pip install -q {packages}"))]
     steps.append(("import every module", lambda: check.run(
         f"{venv}/python -c 'import importlib, pkgutil, edgecoach; names = [m.name for m in "
         "pkgutil.walk_packages(edgecoach.__path__, \"edgecoach.\") if not m.name.endswith("
@@ -348,8 +352,12 @@ def main(argv: list[str] | None = None) -> int:
                   ("root file system", lambda: root_fs(args.root)),
                   ("enter root", lambda: enter(args.root))]
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
-    steps += [(name, action) for name, action in project_steps(check)
+    chosen = [(name, action) for name, action in project_steps(check)
               if not wanted or name.startswith(tuple(wanted))]
+    if not chosen:
+        print(f"pi-check: --only {args.only!r} names no step", file=sys.stderr)
+        return 2
+    steps += chosen
     try:
         for name, action in steps:
             check.step(name, action)

@@ -106,3 +106,9 @@ def test_the_project_steps_run_here(tmp_path: Path) -> None:
     assert "pi-check: import every module: PASSED in " in out
     assert "pi-check: line set-end: PASSED in " in out
     assert "pi-check: 2 passed, 0 failed, 0 skipped" in out
+
+
+def test_only_naming_no_step_is_refused() -> None:
+    done = subprocess.run([sys.executable, str(SCRIPT), "--here", "--only", "nonsense"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "names no step" in done.stderr
