@@ -1,6 +1,6 @@
 # One task runner. `make demo` and `make test` are the README's two commands.
 VENV := .venv/bin
-.PHONY: demo run test lint model bench pi-check setup setup-test
+.PHONY: demo run test test-full lint model bench pi-check setup setup-test
 
 demo:  ## set up, then replay the bundled workout with spoken coaching lines
 	scripts/setup.sh runtime
@@ -15,6 +15,12 @@ test:  ## set up everything the tests need, then run the whole suite
 	$(VENV)/python -m pytest -q
 	npm --prefix convex test --silent
 	npm --prefix convex run typecheck --silent
+
+test-full:  ## the whole suite with the slow full-size fuzz, then every campaign at full size
+	scripts/setup.sh test
+	$(VENV)/python -m pytest -q -m ""
+	for campaign in crash load security upstream_faults bad_input connections; do \
+	  PYTHONPATH=src:. $(VENV)/python -m campaigns.$$campaign --full || exit 1; done
 
 lint:
 	scripts/setup.sh test
