@@ -227,3 +227,13 @@ def test_a_read_then_write_survives_a_writer_in_another_connection(tmp_path: Pat
     assert rows(daemon, "select count(*) from voice_responses") == [(1,)]
     daemon.close()
     cli.close()
+
+
+def test_a_partial_change_does_not_bring_an_erased_user_back(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "edgecoach.db")
+    store.subscriptions.put(Subscription(user_id="gone"))
+    store.retention.delete_user("gone")
+    with pytest.raises(UserErased):
+        store.subscriptions.patch("gone", {"preferredPersona": "aiden"})
+    assert store.erasures.is_erased("gone") and not store.subscriptions.exists("gone")
+    store.close()

@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 from edgecoach.contract import Subscription, parse
-from edgecoach.errors import ValidationFailed
+from edgecoach.errors import UserErased, ValidationFailed
 from edgecoach.store.database import Database
-from edgecoach.store.erasures import clear_erased
+from edgecoach.store.erasures import clear_erased, is_erased
 from edgecoach.store.outbox import enqueue
 
 
@@ -51,7 +51,9 @@ class Subscriptions:
                 raise ValidationFailed(field, "may not be null")
         if "usageStats" in changes:
             raise ValidationFailed("usageStats", "is read-only")
-        with self.database.transaction():
+        with self.database.transaction() as db:
+            if is_erased(db, user_id):  # a partial change is no new subscription
+                raise UserErased(f"user {user_id} was erased; store a new subscription first")
             current = self.get(user_id).to_json_dict()
             merged = {**current, **changes, "userId": user_id}
             for key in ("devicePreferences", "privacySettings"):
