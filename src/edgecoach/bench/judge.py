@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgecoach.bench.model import random_context
+from edgecoach.bench.model import situations
 from edgecoach.catalog import load_catalog
-from edgecoach.coach import LineGenerator, situation_tags
+from edgecoach.coach import LineGenerator
 from edgecoach.coach.lines import LineBank
 from edgecoach.coach.slots import slot_values, slots_in, spoken
-from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS, WorkoutContext
+from edgecoach.contract import WorkoutContext
 from edgecoach.errors import EdgeCoachError
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
@@ -43,19 +43,6 @@ class Item:
     context: WorkoutContext
     text: str
     source: str
-
-
-def situations(count: int, rng: random.Random) -> Iterable[tuple[str, str, WorkoutContext,
-                                                                 list[str]]]:
-    """Random valid situations, cycling persona x trigger (the model bench's sampler)."""
-    pairs = [(p, t) for p in PERSONA_IDS for t in TRIGGER_IDS]
-    for i in range(count):
-        persona, trigger = pairs[i % len(pairs)]
-        context = random_context(trigger, rng)
-        tags = situation_tags(trigger, context)
-        if trigger == "onboarding":
-            tags = [rng.choice(("first-run", "persona-change"))]
-        yield persona, trigger, context, tags
 
 
 def control_line(bank: LineBank, persona: str, trigger: str, context: WorkoutContext,

@@ -11,7 +11,7 @@ import argparse
 import json
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,19 +87,26 @@ class Sample:
     repeat: bool = False  # the same as one of this persona's last RECENT lines
 
 
+def situations(count: int, rng: random.Random) -> Iterator[tuple[str, str, WorkoutContext,
+                                                                 list[str]]]:
+    """(persona, trigger, context, tags) of random valid moments, cycling persona x trigger."""
+    pairs = [(p, t) for p in PERSONA_IDS for t in TRIGGER_IDS]
+    for i in range(count):
+        persona, trigger = pairs[i % len(pairs)]
+        context = random_context(trigger, rng)
+        tags = situation_tags(trigger, context)
+        if trigger == "onboarding":
+            tags = [rng.choice(("first-run", "persona-change"))]
+        yield persona, trigger, context, tags
+
+
 def generate_samples(generator: LineGenerator, catalog: Catalog, count: int,
                      seed: int) -> list[Sample]:
     """`count` lines, cycling persona x trigger, each persona with its own recent lines."""
     rng = random.Random(seed)
     recent: dict[str, list[str]] = {persona: [] for persona in PERSONA_IDS}
-    pairs = [(p, t) for p in PERSONA_IDS for t in TRIGGER_IDS]
     samples = []
-    for i in range(count):
-        persona, trigger_id = pairs[i % len(pairs)]
-        context = random_context(trigger_id, rng)
-        tags = situation_tags(trigger_id, context)
-        if trigger_id == "onboarding":
-            tags = [rng.choice(("first-run", "persona-change"))]
+    for persona, trigger_id, context, tags in situations(count, rng):
         last = recent[persona][-RECENT:]
         line = generator.generate(persona, catalog.trigger(trigger_id), context, tags,
                                   seed=rng.getrandbits(63), recent=last)
