@@ -68,7 +68,10 @@ def listening_sockets(pid: int) -> list[str]:
     """host:port of every TCP socket in LISTEN state that process `pid` holds."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed while we looked
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []

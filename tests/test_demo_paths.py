@@ -83,6 +83,6 @@ def test_replay_transcript_to_a_device_exits_2_and_leaves_it(tmp_path: Path) -> 
         "strength-session.jsonl"
     done = cli(tmp_path, "replay", str(script), "--speed", "0", "--transcript", str(fifo))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"edgecoach: error: transcript: {fifo} is not a regular " \
-                                  "file; refusing it"
+    assert done.stderr.strip() == f"edgecoach: error: --transcript: {fifo} is not a " \
+                                  "regular file"
     assert stat.S_ISFIFO(fifo.lstat().st_mode)

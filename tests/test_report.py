@@ -140,7 +140,9 @@ def test_replay_checks_the_report_path_before_coaching(capsys, tmp_path: Path) -
     from edgecoach.paths import DATA_DIR
 
     recording = DATA_DIR / "recordings" / "2013-02-06-12-11-14.fit"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
     code, out, err = run(capsys, "replay", str(recording), "--speed", "0", "--report",
-                         str(tmp_path / "missing" / "r.html"))
-    assert code == 2 and "--report: folder" in err and "does not exist" in err
+                         str(blocker / "r.html"))
+    assert code == 2 and "--report" in err and err.count("\n") == 1
     assert "replaying" not in out  # refused before any coaching began

@@ -189,7 +189,9 @@ def _count_usage(db: sqlite_utils.Database, user_id: str, now: float) -> None:
     stats["totalResponses"] += 1
     stats["monthlyResponses"] += 1
     stats["lastUsed"] = now
-    db.table("subscriptions").upsert({**row, "updatedAt": now}, pk="userId")
+    # Not `updatedAt`: that dates the athlete's settings against the cloud's (sync down),
+    # and a line spoken is no change of settings.
+    db.table("subscriptions").upsert(row, pk="userId")
 
 
 def _update_average_rating(db: sqlite_utils.Database, user_id: str) -> None:

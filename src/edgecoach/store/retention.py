@@ -6,7 +6,7 @@ from typing import Any
 import sqlite_utils
 
 from edgecoach.store.database import Database
-from edgecoach.store.erasures import mark_erased
+from edgecoach.store.erasures import is_erased, mark_erased
 from edgecoach.store.subscriptions import Subscriptions
 
 DAY = 86400
@@ -22,6 +22,8 @@ USER_TABLES = {
     "coaching_state": "updatedAt",
     "trigger_ratings": "updatedAt",
     "speculative_clips": "createdAt",
+    # Sync down's cursor for the user (sync/device_state.py).
+    "sync_state": "lastDownAt",
     # Workouts (store/workouts.py) and their heart rate; their events are in `events`.
     "workouts": "start",
     "workout_samples": "at",
@@ -57,8 +59,15 @@ class Retention:
         self.subscriptions = Subscriptions(database)
 
     def note_prepared_clip(self, user_id: str, cache_key: str) -> None:
-        """A clip synthesized ahead of time for the user: it goes when the user does."""
+        """A clip synthesized ahead of time for the user: it goes when the user does (at
+        once if the user was erased while it was being made)."""
         with self.database.transaction() as db:
+            if is_erased(db, user_id):
+                db.execute(
+                    "delete from audio_cache where cacheKey = ? and cacheKey not in (select "
+                    "cacheKey from speculative_clips) and cacheKey not in (select audioKey "
+                    "from voice_responses where audioKey is not null)", [cache_key])
+                return
             db.table("speculative_clips").upsert(
                 {"cacheKey": cache_key, "userId": user_id, "createdAt": self.database.clock()},
                 pk=("cacheKey", "userId"))
