@@ -35,7 +35,7 @@ class Database:
         self._lock = threading.RLock()
         self._writing = threading.local()  # depth of this thread's transactions
         self.db = self._open()
-        self._read_lock = threading.Lock()
+        self._read_lock = threading.RLock()
         self._reader = self._open_reader()
 
     def _open(self) -> sqlite_utils.Database:
