@@ -315,8 +315,8 @@ def project_steps(check: Check) -> list[tuple[str, Callable[[], str | None]]]:
         "\"__main__\")]; [importlib.import_module(n) for n in names]; print(len(names))'"
     ).strip() + " modules"))
     for trigger in TRIGGERS:
-        steps.append((f"line {trigger}", lambda trigger=trigger: check.run(
-            f"{venv}/edgecoach line --trigger {trigger}").strip()[:120]))
+        steps.append((f"line {trigger}", lambda trigger=trigger: " ".join(check.run(
+            f"{venv}/edgecoach line --trigger {trigger}").split())[:120]))
     for persona in PERSONAS:
         def say(persona: str = persona) -> str:
             out = f"/tmp/pi-check-say-{persona}.wav"
