@@ -6,8 +6,6 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from edgecoach.coach.vocabulary import EOS, PAD, Vocabulary, control_tokens, split_tokens
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -59,6 +57,8 @@ def split(rows: list[dict], held_out: float, seed: int) -> tuple[list[dict], lis
 
 def batches(items: list[Example], size: int, pad: int, generator: random.Random | None):
     """(inputs, targets) tensors; targets are -100 on the prefix and on padding."""
+    import torch  # training only: the corpus readers above serve the tests without torch
+
     order = list(range(len(items)))
     if generator:
         generator.shuffle(order)
