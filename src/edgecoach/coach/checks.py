@@ -4,6 +4,7 @@ import re
 import string
 from collections.abc import Collection, Mapping
 
+from edgecoach.coach.language import SENTENCE_RE
 from edgecoach.coach.slots import SLOT_NAMES, slots_in, spoken
 from edgecoach.coach.vocabulary import UNK
 
@@ -43,7 +44,6 @@ KIND_WORDS: dict[str, re.Pattern[str]] = {
 # "No heart data" may be said when there is none.
 NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't\b",
                          re.IGNORECASE)
-SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
 _STRIP = str.maketrans("", "", string.punctuation)
 
 

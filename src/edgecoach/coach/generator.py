@@ -37,12 +37,13 @@ KINDS = ("strength", "bodyweight", "cardio")
 
 
 def word_pairs(text: str) -> set[tuple[str, str]]:
-    words = normalized(text).split()
+    """Adjacent word pairs of a line already `normalized`."""
+    words = text.split()
     return set(zip(words, words[1:], strict=False))
 
 
 def heard_share(text: str, heard: set[tuple[str, str]]) -> float:
-    pairs = word_pairs(text)
+    pairs = word_pairs(normalized(text))
     return len(pairs & heard) / len(pairs) if pairs else 0.0
 
 

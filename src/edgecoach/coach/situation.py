@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 
+from edgecoach.coach.language import SENTENCE_RE
 from edgecoach.coach.lines import CorpusLine
 
 # Each question: the answers a line can give, as the tags behind each. The direction
@@ -52,7 +53,6 @@ WRONG_BAND_WORDS: dict[str, re.Pattern[str]] = {
     "strain-peak": re.compile(r"\b(low|middle|mid)\b", re.IGNORECASE),
 }
 HEART_RE = re.compile(r"\b(heart|pulse|beats)\b|\{hr\}|\{peak_hr\}", re.IGNORECASE)
-SENTENCE_RE = re.compile(r"[^.!?]+[.!?]*")
 CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a candidate
 TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|\d+(?:\.\d+)?|[!?]")
 

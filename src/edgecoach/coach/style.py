@@ -7,11 +7,10 @@ words for supportiveness, orders and short sentences for directness. Zeroing a v
 moves the choice away from lines that show it (tested).
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from edgecoach.coach.language import VERBS, words_of
+from edgecoach.coach.language import SENTENCE_RE, VERBS, words_of
 
 WARM_WORDS = frozenset({
     "we", "we're", "we've", "we'll", "let's", "us", "our", "lovely", "proud", "breathe",
@@ -33,7 +32,7 @@ class StyleFeatures:
 
     @classmethod
     def of(cls, text: str) -> "StyleFeatures":
-        sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", text) if s.strip()]
+        sentences = [s.strip() for s in SENTENCE_RE.findall(text) if s.strip()]
         words = [w for w in words_of(text) if w[0].isalpha()]
         if not sentences or not words:
             return cls(0.0, 0.0, 0.0, 0.0)
