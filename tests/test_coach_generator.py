@@ -153,7 +153,7 @@ def test_two_hundred_fixed_lines_are_clean_and_agree_with_their_situation(genera
     for _, trigger, tags, line in regression_lines(generator):
         fallbacks += line.fallback
         assert repeated_words(line.text) is None, line.text
-        assert generator.situation.problem(trigger, line.template, tags) is None, (tags, line.text)
+        assert generator.directions.problem(trigger, line.template, tags) is None, (tags, line.text)
         assert not line.fallback or line.rejected
     assert fallbacks <= 6  # <= 3 %
 

@@ -5,6 +5,8 @@ import pytest
 from edgecoach.coach.checks import template_problem
 from edgecoach.coach.language import (
     NgramSupport,
+    Situation,
+    dangling_phrase,
     disagreement,
     exercise_number,
     language_problem,
@@ -24,6 +26,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("Let's make today today count.", repeated_words),
     ("See you the next next time.", repeated_words),
     ("Take the next the next set slow.", repeated_words),
+    ("Light day, strain {strain}. Light day.", repeated_words),
     ("We nice and easy on this one.", verbless_sentence),
     ("You the pace smooth, lovely.", None),  # "pace" is a verb: left to the n-gram check
     ("We've was strain {strain}.", disagreement),
@@ -31,6 +34,8 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("{reps} reps of {exercise}, lovely.", exercise_number),
     ("Last set of {exercise} done.", exercise_number),
     ("More {exercise} today!", exercise_number),
+    ("Hello and welcome! For our first session, and I'm so glad you're here.", dangling_phrase),
+    ("Your heart is calm at {hr}. With strain at {strain}, so let's rest.", dangling_phrase),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
     if check is None:
@@ -44,9 +49,12 @@ def test_a_broken_line_is_rejected(broken, check) -> None:
     "Lovely work, {reps} {exercise} reps at {weight} kilos.",
     "Heart at {hr}, strain {strain}. Ease off now.",
     "Go. Go. Go!",
+    "You're cruising at strain {strain}. Stop cruising.",
     "You've had a proper rest, so settle in.",
     "Lap {set} of your {exercise} is done. Breathe.",
     "That was the last {exercise} set, well done.",
+    "With strain at {strain} you have room, but sleep was short.",
+    "For the last set, take it easy.",
 ])
 def test_a_correct_line_is_kept(good) -> None:
     assert language_problem(good) is None
@@ -57,14 +65,37 @@ def test_the_shipped_corpus_passes_its_own_language_checks() -> None:
     assert not failing, failing[:5]
 
 
+ANY_SET_END = Situation(frozenset({"strength", "hr-easy", "hr-max"}), frozenset({"rest", "hr"}))
+
+
 def test_ngram_support_licenses_only_what_the_group_has_seen() -> None:
     support = NgramSupport(n=3)
     support.add(("aiden", "set-end"), "Good set. Rest {rest} seconds.")
     support.add(("aiden", "set-end"), "Strong set. Breathe and rest {rest} seconds.")
-    assert support.unsupported(("aiden", "set-end"), "Good set. Breathe and rest {rest} seconds.") \
-        is None  # a new line joined where the two overlap
-    assert support.unsupported(("aiden", "set-end"), "Rest set good.") is not None
-    assert support.unsupported(("alice", "set-end"), "Good set. Rest {rest} seconds.") is not None
+    assert support.unsupported(("aiden", "set-end"), "Good set. Breathe and rest {rest} seconds.",
+                               ANY_SET_END) is None  # a new line joined where the two overlap
+    assert support.unsupported(("aiden", "set-end"), "Rest set good.", ANY_SET_END) is not None
+    assert support.unsupported(("alice", "set-end"), "Good set. Rest {rest} seconds.",
+                               ANY_SET_END) is not None
+
+
+def test_ngram_support_joins_only_lines_written_for_the_situation() -> None:
+    support = NgramSupport(n=3)
+    group = ("aiden", "strainsync")
+    support.add(group, "Heart at {hr}, way up there. Back off.",
+                frozenset({"strain-low", "hr-max"}))
+    support.add(group, "Heart at {hr}, smooth. Keep it steady.",
+                frozenset({"strain-low", "hr-easy"}))
+    support.add(group, "Strain {strain}, smooth. Keep it steady.", frozenset({"strain-low"}))
+    easy = Situation(frozenset({"strain-low", "hr-easy"}), frozenset({"hr", "strain"}))
+    joined = "Heart at {hr}, smooth. Keep it steady."
+    assert support.unsupported(group, joined, easy) is None
+    # a piece of the hard heart rate's line is not said at an easy one
+    assert support.unsupported(group, "Heart at {hr}, way up there. Back off.", easy)
+    # nor a piece that leads into a slot this context cannot fill
+    no_hr = Situation(frozenset({"strain-low", "hr-easy"}), frozenset({"strain"}))
+    assert support.unsupported(group, joined, no_hr)
+    assert support.unsupported(group, "Strain {strain}, smooth. Keep it steady.", no_hr) is None
 
 
 def line(trigger: str, tags: set[str], text: str) -> CorpusLine:

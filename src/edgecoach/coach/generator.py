@@ -6,7 +6,7 @@ loaded generator serves every call; onnxruntime sessions are safe to share.
 
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from edgecoach.coach.alternative import CausalLM, prompt_for
 from edgecoach.coach.checks import checked, normalized, text_problem, ungrounded_numbers
-from edgecoach.coach.language import NgramSupport, language_problem
+from edgecoach.coach.language import NgramSupport, Situation, language_problem
 from edgecoach.coach.lines import LineBank
 from edgecoach.coach.model import LINES_FILE, CoachModel
 from edgecoach.coach.sampling import Constraint, SamplingSettings, sample_batch
@@ -33,7 +33,6 @@ RANKED = 2  # candidates that pass before the better of them is taken
 # Ranking: how much a candidate loses for each share of its word pairs the user heard in
 # their recent lines (the same phrases line after line wear thin).
 FRESHNESS_WEIGHT = 1.5
-KINDS = ("strength", "bodyweight", "cardio")
 
 
 def word_pairs(text: str) -> set[tuple[str, str]]:
@@ -47,10 +46,6 @@ def heard_share(text: str, heard: set[tuple[str, str]]) -> float:
     return len(pairs & heard) / len(pairs) if pairs else 0.0
 
 
-def support_group(persona: str, trigger: str, tags: Collection[str]) -> tuple[str, str]:
-    """Lines whose n-grams a candidate may join: same coach, moment and kind of exercise."""
-    kind = next((tag for tag in KINDS if tag in tags), "")
-    return persona, f"{trigger}/{kind}" if kind else trigger
 # Said only if neither the model nor the corpus has a line this context can fill.
 LAST_RESORT = {"alice": "Lovely work, keep going.", "aiden": "Good. Keep moving."}
 
@@ -86,9 +81,10 @@ class LineGenerator:
         self.personas = dict(personas or {})
         self.support = NgramSupport()
         for line in bank.lines:
-            self.support.add(support_group(line.persona, line.trigger, line.tags), line.text)
-        self.situation = SituationCheck(bank.lines)
-        self._allowed_ids: dict[tuple[str, str], dict[tuple[int, ...], np.ndarray]] = {}
+            self.support.add((line.persona, line.trigger), line.text, line.tags)
+        self.directions = SituationCheck(bank.lines)
+        self._allowed_ids: dict[tuple[str, str, Situation],
+                                dict[tuple[int, ...], np.ndarray]] = {}
 
     @classmethod
     def load(cls, models_dir: Path, alternative: Path | None = None,
@@ -146,18 +142,21 @@ class LineGenerator:
         prefix = vocabulary.encode(control_tokens(persona, trigger.id, used))
         rejected: list[str] = []
         personality = self._personality(persona)
-        group = support_group(persona, trigger.id, tags)
+        group = (persona, trigger.id)
+        situation = Situation(frozenset(tags), frozenset(values))
         heard = {pair for text in recent for pair in word_pairs(text)}
         for _ in range(self.sampling.rounds):
             passed: list[tuple[float, str, str, int]] = []
-            for sample in sample_batch(self.model, prefix, self.sampling, rng,
-                                       self._constraint(group), self._unfillable(values)):
+            allowed = self._constraint(group, situation)
+            for sample in sample_batch(self.model, prefix, self.sampling, rng, allowed,
+                                       self._unfillable(values)):
                 if sample is None:
                     rejected.append("no end of line")
                     continue
                 ids, fluency = sample
                 template = vocabulary.decode(ids)
-                text, problem = self._checked(group, trigger, template, values, tags, recent)
+                text, problem = self._checked(group, situation, trigger, template, values,
+                                              recent)
                 if text is None:
                     rejected.append(problem or "")
                     continue
@@ -178,9 +177,9 @@ class LineGenerator:
                   for space in ("", " ")]
         return [vocabulary.id(token) for token in tokens if vocabulary.has(token)]
 
-    def _constraint(self, group: tuple[str, str]) -> Constraint:
-        """Next-token ids the corpus n-grams of the group allow, cached by context."""
-        cache = self._allowed_ids.setdefault(group, {})
+    def _constraint(self, group: tuple[str, str], situation: Situation) -> Constraint:
+        """Next-token ids the corpus n-grams of the situation allow, cached by context."""
+        cache = self._allowed_ids.setdefault((*group, situation), {})
         vocabulary = self.model.vocabulary
         width = self.support.n - 1
 
@@ -189,22 +188,23 @@ class LineGenerator:
             if key not in cache:
                 tokens = [vocabulary.tokens[i] for i in key]
                 cache[key] = np.array(sorted(
-                    vocabulary.id(token) for token in self.support.allowed(group, tokens)
+                    vocabulary.id(token)
+                    for token in self.support.allowed(group, tokens, situation)
                     if vocabulary.has(token)), dtype=np.int64)
             return cache[key]
 
         return allowed
 
-    def _checked(self, group: tuple[str, str], trigger: Trigger, template: str,
-                 values: dict[str, str], tags: Sequence[str],
+    def _checked(self, group: tuple[str, str], situation: Situation, trigger: Trigger,
+                 template: str, values: dict[str, str],
                  recent: set[str]) -> tuple[str | None, str | None]:
         """(filled line, None), or (None, why not): language, direction, then the facts."""
         problem = (language_problem(template)
-                   or self.support.unsupported(group, template)
-                   or self.situation.problem(trigger.id, template, tags))
+                   or self.support.unsupported(group, template, situation)
+                   or self.directions.problem(trigger.id, template, situation.tags))
         if problem:
             return None, problem
-        return checked(template, values, tags, trigger.max_response_length, recent)
+        return checked(template, values, situation.tags, trigger.max_response_length, recent)
 
     def _personality(self, persona: str) -> dict[str, float]:
         known = self.personas.get(persona)

@@ -9,6 +9,7 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
@@ -91,11 +92,13 @@ def words_of(text: str) -> list[str]:
 
 
 def repeated_words(template: str) -> str | None:
-    """A word said twice in a row ("today today"), a pair twice ("the next the next"), or
-    a name said twice ("I'm Alice, and I'm Alice")."""
+    """A word said twice in a row ("today today"), a pair twice ("the next the next"), a
+    sentence said again, or a name said twice ("I'm Alice, and I'm Alice")."""
     names = NAME_RE.findall(template)
     if twice := {name for name in names if names.count(name) > 1}:
         return f"says '{twice.pop()}' twice"
+    if echo := echoed_sentence(template):
+        return f"says '{echo}' again"
     words = words_of(template)
     for a, b in zip(words, words[1:], strict=False):
         if a == b and a[0].isalpha():
@@ -104,6 +107,19 @@ def repeated_words(template: str) -> str | None:
         pair = words[i:i + 2]
         if pair == words[i + 2:i + 4] and all(w[0].isalpha() or w[0] == "{" for w in pair):
             return f"repeats '{words[i]} {words[i + 1]}'"
+    return None
+
+
+def echoed_sentence(template: str) -> str | None:
+    """A sentence whose words an earlier sentence already said ("Light day, strain
+    {strain}. Light day.")."""
+    sentences = [[w for w in words_of(s) if w[0].isalpha() or w[0] == "{"]
+                 for s in SENTENCE_RE.findall(template)]
+    for i, words in enumerate(sentences):
+        width = len(words)
+        for earlier in sentences[:i] if width >= 2 else ():
+            if any(earlier[j:j + width] == words for j in range(len(earlier) - width + 1)):
+                return " ".join(words)
     return None
 
 
@@ -120,6 +136,23 @@ def verbless_sentence(template: str) -> str | None:
             return f"no verb in '{sentence.strip()}'"
         if words and words[0] == "let" and not has_verb(words[1:]):
             return f"nothing to let in '{sentence.strip()}'"
+    return None
+
+
+# A sentence that opens with a phrase of a preposition and joins a clause with "and",
+# "so" or "but" after a comma: "For our first session, and I'm glad you're here."
+FRONTED_PHRASE_RE = re.compile(
+    r"^\s*((for|with|without|after|before|at|on|in|from|under|over|during|through|by)\b"
+    r"[^,]*),\s+(and|so|but)\b", re.IGNORECASE)
+
+
+def dangling_phrase(template: str) -> str | None:
+    """A fronted phrase with no verb that hangs on a conjunction ("With strain at {strain},
+    so let's rest."); "With strain at {strain} you have room, but ..." has its clause."""
+    for sentence in SENTENCE_RE.findall(template):
+        match = FRONTED_PHRASE_RE.search(sentence)
+        if match and not has_verb(words_of(match.group(1))):
+            return f"'{match.group(0).strip()}' hangs on nothing"
     return None
 
 
@@ -142,39 +175,66 @@ def exercise_number(template: str) -> str | None:
     return None
 
 
+SLOT_NAME_RE = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a line is for: its tags, and the slots its context can fill."""
+
+    tags: frozenset[str] = frozenset()
+    slots: frozenset[str] = frozenset()
+
+    def admits(self, line: "Situation") -> bool:
+        """A line written for a subset of these tags, whose slots can all be filled."""
+        return line.tags <= self.tags and line.slots <= self.slots
+
+
 class NgramSupport:
-    """Which token may follow the last n-1 tokens, in the corpus lines of a group.
+    """Which token may follow the last n-1 tokens, in the corpus lines of a situation.
 
     Tokens are the model's own (`split_tokens`: words with their leading space, case
     kept). A line all of whose n-grams occur in lines of its group is made of pieces a
     person wrote, joined where they overlap by n-1 tokens: local grammar holds at every
-    seam. A group is (persona, trigger), so pieces of another coach or another moment
-    ("Back off" at the start of a set) are not licensed. The generator decodes under
-    this constraint (`allowed`), and checks any other text with `unsupported`.
+    seam. A group is (persona, trigger), and only the lines the situation admits lend
+    their pieces: no "Back off" from a hard heart rate's line in an easy one, no "well
+    rested" from a good night's line when sleep is unknown, no piece that leads only into
+    a slot the context cannot fill. The generator decodes under this constraint
+    (`allowed`), and checks any other text with `unsupported`.
     """
 
     def __init__(self, n: int = 4) -> None:
         self.n = n
-        self._next: dict[tuple[str, str], dict[tuple[str, ...], set[str]]] = {}
+        # group -> context -> next token -> the situations of the lines that have it
+        self._next: dict[tuple[str, str],
+                         dict[tuple[str, ...], dict[str, set[Situation]]]] = {}
 
     def _padded(self, text: str) -> list[str]:
         return [BOS] * (self.n - 1) + split_tokens(text) + [EOS]
 
-    def add(self, group: tuple[str, str], text: str) -> None:
+    def add(self, group: tuple[str, str], text: str,
+            tags: frozenset[str] = frozenset()) -> None:
+        written_for = Situation(tags, frozenset(SLOT_NAME_RE.findall(text)))
         table = self._next.setdefault(group, {})
         padded = self._padded(text)
         for i in range(len(padded) - self.n + 1):
-            table.setdefault(tuple(padded[i:i + self.n - 1]), set()).add(padded[i + self.n - 1])
+            following = table.setdefault(tuple(padded[i:i + self.n - 1]), {})
+            following.setdefault(padded[i + self.n - 1], set()).add(written_for)
 
-    def allowed(self, group: tuple[str, str], tokens: Sequence[str]) -> set[str]:
-        """The tokens (EOS included) the group's lines have after these line tokens."""
+    def allowed(self, group: tuple[str, str], tokens: Sequence[str],
+                situation: Situation) -> set[str]:
+        """The tokens (EOS included) that the group's lines the situation admits have
+        after these line tokens."""
         context = ([BOS] * (self.n - 1) + list(tokens))[-(self.n - 1):]
-        return self._next.get(group, {}).get(tuple(context), set())
+        following = self._next.get(group, {}).get(tuple(context), {})
+        return {token for token, lines in following.items()
+                if any(situation.admits(line) for line in lines)}
 
-    def unsupported(self, group: tuple[str, str], text: str) -> str | None:
+    def unsupported(self, group: tuple[str, str], text: str,
+                    situation: Situation) -> str | None:
         tokens = split_tokens(text) + [EOS]
         for i, token in enumerate(tokens):
-            if token not in self.allowed(group, tokens[:i]):
+            if token not in self.allowed(group, tokens[:i], situation):
                 seen = "".join(tokens[max(0, i - self.n + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
         return None
@@ -182,5 +242,5 @@ class NgramSupport:
 
 def language_problem(template: str) -> str | None:
     """The first failure of the corpus-independent checks, or None."""
-    return (repeated_words(template) or verbless_sentence(template) or disagreement(template)
-            or exercise_number(template))
+    return (repeated_words(template) or verbless_sentence(template)
+            or dangling_phrase(template) or disagreement(template) or exercise_number(template))
