@@ -146,6 +146,8 @@ def test_personality_values_move_the_style_score() -> None:
     ("hr-zone", "You're under the zone, push on.", ["above-zone"]),
     ("strainsync", "Strain {strain}, a lovely middle ground.", ["strain-low"]),
     ("workout-end", "Strain {strain}, a low day.", ["strength", "strain-peak"]),
+    ("pre-start", "Your body has had time to recharge. Give it a proper go.",
+     ["short-sleep", "strain-low"]),
 ])
 def test_a_zone_or_band_named_wrongly_is_rejected(trigger, template, tags) -> None:
     assert contradiction(trigger, template, tags)
@@ -173,6 +175,14 @@ def test_a_long_rest_is_said_in_minutes() -> None:
     assert fill("Rest {rest} seconds.", {"rest": "240"}) == "Rest four minutes."
     assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty."
     assert fill("Rest {rest} seconds.", {"rest": "45"}) == "Rest 45 seconds."
+    minute = {"rest": "60"}
+    assert fill("Check your setup during your {rest} seconds.", minute) == \
+        "Check your setup during your one minute of rest."
+    assert fill("Breathe through every one of your {rest} seconds.", minute) == \
+        "Breathe through every second of your one minute of rest."
+    assert fill("Stay loose through your {rest} seconds of recovery.", minute) == \
+        "Stay loose through your one minute of recovery."
+    assert fill("Use your {rest} seconds.", {"rest": "45"}) == "Use your 45 seconds."
 
 
 @pytest.mark.parametrize(("template", "tags"), [
@@ -188,3 +198,17 @@ def test_a_finished_exercise_needs_the_last_set() -> None:
     assert "last-set" in template_problem("Your {exercise} work is done.", values, ["strength"])
     assert template_problem("Your {exercise} work is done.", values,
                             ["strength", "last-set"]) is None
+
+
+def test_onboarding_joins_only_at_a_longer_overlap() -> None:
+    support = NgramSupport(n=4, orders={"onboarding": 6})
+    lines = ("Hello and welcome, I'm so glad you're here today.",
+             "For our first session, I'm so glad we get to start.")
+    joined = "Hello and welcome, I'm so glad we get to start."  # a three-word overlap
+    anything = Situation()
+    for trigger in ("onboarding", "pre-start"):
+        for text in lines:
+            support.add(("alice", trigger), text)
+    assert support.unsupported(("alice", "pre-start"), joined, anything) is None
+    assert support.unsupported(("alice", "onboarding"), joined, anything)
+    assert support.unsupported(("alice", "onboarding"), lines[0], anything) is None

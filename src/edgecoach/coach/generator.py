@@ -32,7 +32,10 @@ SEED_MASK = (1 << 64) - 1
 RANKED = 2  # candidates that pass before the better of them is taken
 # Ranking: how much a candidate loses for each share of its word pairs the user heard in
 # their recent lines (the same phrases line after line wear thin).
-FRESHNESS_WEIGHT = 1.5
+FRESHNESS_WEIGHT = 5.0
+# Onboarding lines are long introductions said once: pieces joined at a three-word overlap
+# read as run-ons there ("For our first session, and I'm glad"), so they join at five.
+LONGER_JOINS = {"onboarding": 6}
 
 
 def word_pairs(text: str) -> set[tuple[str, str]]:
@@ -79,7 +82,7 @@ class LineGenerator:
         self.sampling = sampling or SamplingSettings()
         self.alternative = alternative
         self.personas = dict(personas or {})
-        self.support = NgramSupport()
+        self.support = NgramSupport(orders=LONGER_JOINS)
         for line in bank.lines:
             self.support.add((line.persona, line.trigger), line.text, line.tags)
         self.directions = SituationCheck(bank.lines)
@@ -181,7 +184,7 @@ class LineGenerator:
         """Next-token ids the corpus n-grams of the situation allow, cached by context."""
         cache = self._allowed_ids.setdefault((*group, situation), {})
         vocabulary = self.model.vocabulary
-        width = self.support.n - 1
+        width = self.support.order(group) - 1
 
         def allowed(ids: list[int]) -> np.ndarray:
             key = tuple(ids[-width:])

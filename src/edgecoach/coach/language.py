@@ -8,7 +8,7 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
@@ -203,39 +203,60 @@ class NgramSupport:
     (`allowed`), and checks any other text with `unsupported`.
     """
 
-    def __init__(self, n: int = 4) -> None:
+    def __init__(self, n: int = 4, orders: Mapping[str, int] | None = None) -> None:
         self.n = n
-        # group -> context -> next token -> the situations of the lines that have it
-        self._next: dict[tuple[str, str],
-                         dict[tuple[str, ...], dict[str, set[Situation]]]] = {}
+        self.orders = dict(orders or {})  # trigger -> its own n
+        # group -> context -> next token -> bit mask of the situations of the lines that
+        # have it (bit i: the group's i-th situation); an int is far smaller than a set.
+        self._next: dict[tuple[str, str], dict[tuple[str, ...], dict[str, int]]] = {}
+        self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
+        self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
 
-    def _padded(self, text: str) -> list[str]:
-        return [BOS] * (self.n - 1) + split_tokens(text) + [EOS]
+    def order(self, group: tuple[str, str]) -> int:
+        return self.orders.get(group[1], self.n)
+
+    def _padded(self, n: int, text: str) -> list[str]:
+        return [BOS] * (n - 1) + split_tokens(text) + [EOS]
 
     def add(self, group: tuple[str, str], text: str,
             tags: frozenset[str] = frozenset()) -> None:
         written_for = Situation(tags, frozenset(SLOT_NAME_RE.findall(text)))
+        known = self._situations.setdefault(group, {})
+        bit = 1 << known.setdefault(written_for, len(known))
         table = self._next.setdefault(group, {})
-        padded = self._padded(text)
-        for i in range(len(padded) - self.n + 1):
-            following = table.setdefault(tuple(padded[i:i + self.n - 1]), {})
-            following.setdefault(padded[i + self.n - 1], set()).add(written_for)
+        n = self.order(group)
+        padded = self._padded(n, text)
+        for i in range(len(padded) - n + 1):
+            following = table.setdefault(tuple(padded[i:i + n - 1]), {})
+            token = padded[i + n - 1]
+            following[token] = following.get(token, 0) | bit
+        self._admitted.clear()
+
+    def _mask(self, group: tuple[str, str], situation: Situation) -> int:
+        """The bits of the group's situations whose lines this situation admits."""
+        key = (group, situation)
+        if key not in self._admitted:
+            self._admitted[key] = sum(1 << bit for line, bit in
+                                      self._situations.get(group, {}).items()
+                                      if situation.admits(line))
+        return self._admitted[key]
 
     def allowed(self, group: tuple[str, str], tokens: Sequence[str],
                 situation: Situation) -> set[str]:
         """The tokens (EOS included) that the group's lines the situation admits have
         after these line tokens."""
-        context = ([BOS] * (self.n - 1) + list(tokens))[-(self.n - 1):]
+        width = self.order(group) - 1
+        context = ([BOS] * width + list(tokens))[-width:]
         following = self._next.get(group, {}).get(tuple(context), {})
-        return {token for token, lines in following.items()
-                if any(situation.admits(line) for line in lines)}
+        mask = self._mask(group, situation)
+        return {token for token, lines in following.items() if lines & mask}
 
     def unsupported(self, group: tuple[str, str], text: str,
                     situation: Situation) -> str | None:
         tokens = split_tokens(text) + [EOS]
         for i, token in enumerate(tokens):
             if token not in self.allowed(group, tokens[:i], situation):
-                seen = "".join(tokens[max(0, i - self.n + 1):i + 1])
+                seen = "".join(tokens[max(0, i - self.order(group) + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
         return None
 

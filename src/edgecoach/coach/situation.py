@@ -40,7 +40,7 @@ CONTRADICTIONS: dict[str, re.Pattern[str]] = {
         r"\b(above|over) (the |our |your )?(zone|range|target)\b|\btoo high\b|"
         r"\babove \{zone_high\}", re.IGNORECASE),
     "short-sleep": re.compile(r"\bfull night|\bwell rested\b|\bslept well\b|\bgood sleep\b|"
-                              r"\bfresh (legs|mind|body)\b", re.IGNORECASE),
+                              r"\bfresh (legs|mind|body)\b|\brecharged?\b", re.IGNORECASE),
     "good-sleep": re.compile(r"\bshort night\b|\blittle sleep\b|\blow on sleep\b|\btired\b",
                              re.IGNORECASE),
 }

@@ -95,15 +95,24 @@ def slots_in(template: str) -> list[str]:
     return SLOT_RE.findall(template)
 
 
-REST_PHRASE = "{rest} seconds"
 REST_IN_MINUTES = 60  # a rest this long is said in minutes: "Rest two minutes", not "120 seconds"
+# How a rest in seconds is said in minutes, most specific first: "your one minute" alone
+# is not English ("during your one minute"), "your one minute of rest" is.
+REST_IN_WORDS = (
+    ("one of your {rest} seconds", "second of your {minutes} of rest"),
+    ("your {rest} seconds of", "your {minutes} of"),
+    ("your {rest} seconds", "your {minutes} of rest"),
+    ("{rest} seconds", "{minutes}"),
+)
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """The template with its slots replaced; KeyError if a slot has no value."""
     rest = values.get("rest", "")
-    if REST_PHRASE in template and rest.isdigit() and int(rest) >= REST_IN_MINUTES:
-        template = template.replace(REST_PHRASE, spoken_duration(int(rest)))
+    if rest.isdigit() and int(rest) >= REST_IN_MINUTES:
+        minutes = spoken_duration(int(rest))
+        for phrase, said in REST_IN_WORDS:
+            template = template.replace(phrase, said.replace("{minutes}", minutes))
     return SLOT_RE.sub(lambda match: values[match.group(1)], template)
 
 
