@@ -2,10 +2,11 @@
 
 import random
 
-from edgecoach.coach.vocabulary import Vocabulary
 from training import check_corpus
 from training.coverage import MIN_LINES, combinations, shortfall
 from training.data import PERSONAS, batch_order, controls_of, examples, read_corpus
+
+from edgecoach.coach.vocabulary import Vocabulary
 
 ROWS = read_corpus()
 
