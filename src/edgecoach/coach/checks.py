@@ -44,6 +44,11 @@ KIND_WORDS: dict[str, re.Pattern[str]] = {
 # "No heart data" may be said when there is none.
 NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't\b",
                          re.IGNORECASE)
+# "Just over the zone" is wrong 20 beats over it: a small word for a gap this large.
+SLIGHTLY_RE = re.compile(
+    r"\b(just|a little|a touch|slightly|a bit|barely|a tad)( too)? (over|above|under|below|high|"
+    r"low|hot|quick|fast|easy|slow|comfortable)\b", re.IGNORECASE)
+SLIGHT_BEATS = 10
 _STRIP = str.maketrans("", "", string.punctuation)
 
 
@@ -81,6 +86,18 @@ def template_problem(template: str, values: Mapping[str, str], tags: Collection[
     for kind, pattern in KIND_WORDS.items():
         if kind in tags and (match := pattern.search(template)):
             return f"says '{match.group(0)}' in a {kind} set"
+    return understated_gap(template, values)
+
+
+def understated_gap(template: str, values: Mapping[str, str]) -> str | None:
+    """A small word ("just over", "a little low") for a heart rate far out of its zone."""
+    try:
+        hr, low, high = (float(values[key]) for key in ("hr", "zone_low", "zone_high"))
+    except (KeyError, ValueError):
+        return None
+    gap = max(hr - high, low - hr)
+    if gap > SLIGHT_BEATS and (match := SLIGHTLY_RE.search(template)):
+        return f"says '{match.group(0)}' {gap:.0f} beats out of the zone"
     return None
 
 

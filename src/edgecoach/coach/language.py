@@ -178,6 +178,12 @@ def exercise_number(template: str) -> str | None:
 SLOT_NAME_RE = re.compile(r"\{([a-z_]+)\}")
 
 
+# Tags that call for care: a line written without one gives the other tags' advice ("You're
+# fresh, push harder" for low strain, after a short night), so where the situation has
+# one, only lines that have it too may lend their pieces.
+MUST_CARRY = frozenset({"short-sleep", "strain-high", "strain-peak", "hr-max"})
+
+
 @dataclass(frozen=True)
 class Situation:
     """What a line is for: its tags, and the slots its context can fill."""
@@ -186,8 +192,10 @@ class Situation:
     slots: frozenset[str] = frozenset()
 
     def admits(self, line: "Situation") -> bool:
-        """A line written for a subset of these tags, whose slots can all be filled."""
-        return line.tags <= self.tags and line.slots <= self.slots
+        """A line written for a subset of these tags that carries every tag calling for
+        care, and whose slots can all be filled."""
+        return (line.tags <= self.tags and self.tags & MUST_CARRY <= line.tags
+                and line.slots <= self.slots)
 
 
 class NgramSupport:

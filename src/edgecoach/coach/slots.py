@@ -100,6 +100,7 @@ REST_IN_MINUTES = 60  # a rest this long is said in minutes: "Rest two minutes",
 # is not English ("during your one minute"), "your one minute of rest" is.
 REST_IN_WORDS = (
     ("one of your {rest} seconds", "second of your {minutes} of rest"),
+    ("all {rest} seconds", "the full {minutes}"),
     ("your {rest} seconds of", "your {minutes} of"),
     ("your {rest} seconds", "your {minutes} of rest"),
     ("{rest} seconds", "{minutes}"),
@@ -113,6 +114,7 @@ def fill(template: str, values: Mapping[str, str]) -> str:
         minutes = spoken_duration(int(rest))
         for phrase, said in REST_IN_WORDS:
             template = template.replace(phrase, said.replace("{minutes}", minutes))
+        template = template.replace("the full one minute", "the full minute")
     return SLOT_RE.sub(lambda match: values[match.group(1)], template)
 
 
