@@ -8,6 +8,7 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 """
 
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -214,17 +215,20 @@ class NgramSupport:
     def __init__(self, n: int = 4, orders: Mapping[str, int] | None = None) -> None:
         self.n = n
         self.orders = dict(orders or {})  # trigger -> its own n
-        # group -> context -> next token -> bit mask of the situations of the lines that
-        # have it (bit i: the group's i-th situation); an int is far smaller than a set.
-        self._next: dict[tuple[str, str], dict[tuple[str, ...], dict[str, int]]] = {}
+        # group -> context -> (next token, bit mask of the situations of the lines that
+        # have it) pairs; bit i is the group's i-th situation. Tuples of interned tokens
+        # and shared masks: a dict or set per context took twice the memory.
+        self._next: dict[tuple[str, str],
+                         dict[tuple[str, ...], tuple[tuple[str, int], ...]]] = {}
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
+        self._masks: dict[int, int] = {}
 
     def order(self, group: tuple[str, str]) -> int:
         return self.orders.get(group[1], self.n)
 
     def _padded(self, n: int, text: str) -> list[str]:
-        return [BOS] * (n - 1) + split_tokens(text) + [EOS]
+        return [BOS] * (n - 1) + [sys.intern(token) for token in split_tokens(text)] + [EOS]
 
     def add(self, group: tuple[str, str], text: str,
             tags: frozenset[str] = frozenset()) -> None:
@@ -235,9 +239,11 @@ class NgramSupport:
         n = self.order(group)
         padded = self._padded(n, text)
         for i in range(len(padded) - n + 1):
-            following = table.setdefault(tuple(padded[i:i + n - 1]), {})
-            token = padded[i + n - 1]
-            following[token] = following.get(token, 0) | bit
+            context, token = tuple(padded[i:i + n - 1]), padded[i + n - 1]
+            following = dict(table.get(context, ()))
+            mask = following.get(token, 0) | bit
+            following[token] = self._masks.setdefault(mask, mask)
+            table[context] = tuple(following.items())
         self._admitted.clear()
 
     def _mask(self, group: tuple[str, str], situation: Situation) -> int:
@@ -255,9 +261,9 @@ class NgramSupport:
         after these line tokens."""
         width = self.order(group) - 1
         context = ([BOS] * width + list(tokens))[-width:]
-        following = self._next.get(group, {}).get(tuple(context), {})
+        following = self._next.get(group, {}).get(tuple(context), ())
         mask = self._mask(group, situation)
-        return {token for token, lines in following.items() if lines & mask}
+        return {token for token, lines in following if lines & mask}
 
     def unsupported(self, group: tuple[str, str], text: str,
                     situation: Situation) -> str | None:
