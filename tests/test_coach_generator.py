@@ -116,6 +116,20 @@ def test_no_repeat_of_the_recent_lines_in_a_real_store(generator, store) -> None
     assert len({normalized(text) for text in said}) == 4, said
 
 
+def test_a_line_is_not_said_again_with_only_its_numbers_changed(generator) -> None:
+    """Lap after lap, "Well done on lap 2" after "Well done on lap 1" is a repeat."""
+    trigger = CATALOG.trigger("set-end")
+    said: list[str] = []
+    for lap in range(1, 7):
+        context = WorkoutContext(exercise="run", set_number=lap, rest_seconds=30,
+                                 duration_seconds=300 + lap, heart_rate=150)
+        tags = situation_tags("set-end", context)
+        said.append(generator.generate("alice", trigger, context, tags, seed=5,
+                                       recent=said).text)
+    assert len({normalized(text) for text in said}) == len(said), said
+    assert normalized("Well done on lap 2.") == normalized("well done on lap 1")
+
+
 def test_fallback_is_a_fitting_corpus_line(generator) -> None:
     never = LineGenerator(generator.model, generator.bank, SamplingSettings(rounds=0))
     context = WorkoutContext(exercise="push-up", reps=12, set_number=3, rest_seconds=60)

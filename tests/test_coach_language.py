@@ -173,7 +173,7 @@ def test_facts_the_context_does_not_support_are_rejected() -> None:
 
 def test_a_long_rest_is_said_in_minutes() -> None:
     assert fill("Rest {rest} seconds.", {"rest": "240"}) == "Rest four minutes."
-    assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty."
+    assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty seconds."
     assert fill("Rest {rest} seconds.", {"rest": "45"}) == "Rest 45 seconds."
     minute = {"rest": "60"}
     assert fill("Check your setup during your {rest} seconds.", minute) == \
@@ -184,7 +184,7 @@ def test_a_long_rest_is_said_in_minutes() -> None:
         "Stay loose through your one minute of recovery."
     assert fill("Use your {rest} seconds.", {"rest": "45"}) == "Use your 45 seconds."
     assert fill("Take all {rest} seconds.", minute) == "Take the full minute."
-    assert fill("Take all {rest} seconds.", {"rest": "150"}) == "Take the full two minutes thirty."
+    assert fill("Take all {rest} seconds.", {"rest": "150"}) == "Take the full two minutes thirty seconds."
 
 
 @pytest.mark.parametrize(("template", "tags"), [

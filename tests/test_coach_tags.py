@@ -121,7 +121,7 @@ def test_numbers_for_speech() -> None:
     assert plain_number(5.25) == "5.2"
     assert number_words(42) == "forty-two"
     assert number_words(105) == "one hundred five"
-    assert spoken_duration(250) == "four minutes ten"
+    assert spoken_duration(250) == "four minutes ten seconds"
     assert spoken_duration(45) == "forty-five seconds"
     assert spoken_duration(60) == "one minute"
     assert spoken_duration(3900) == "one hour five minutes"
@@ -131,5 +131,5 @@ def test_numbers_for_speech() -> None:
 def test_slot_values_only_from_present_fields() -> None:
     values = slot_values(WorkoutContext(exercise="squat", reps=5, weight=100.0, strain=63.6,
                                         volume=4250.4, total_sets=0), "set-end")
-    assert values == {"exercise": "squat", "reps": "5", "weight": "100", "strain": "64",
+    assert values == {"exercise": "squat", "reps": "5", "weight": "100", "strain": "63",
                       "volume": "4250"}

@@ -53,8 +53,9 @@ _STRIP = str.maketrans("", "", string.punctuation)
 
 
 def normalized(text: str) -> str:
-    """For the repeat check: case, punctuation and spacing do not make a line new."""
-    return " ".join(text.lower().translate(_STRIP).split())
+    """For the repeat check: case, punctuation, spacing and numbers do not make a line new
+    ("Well done on lap 2" after "Well done on lap 1" is the same line again)."""
+    return " ".join(DIGITS_RE.sub("#", text.lower()).translate(_STRIP).split())
 
 
 def template_problem(template: str, values: Mapping[str, str], tags: Collection[str]) -> str | None:

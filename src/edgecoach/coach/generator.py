@@ -29,10 +29,10 @@ log = logging.getLogger(__name__)
 
 COACH_DIR = "coach"
 SEED_MASK = (1 << 64) - 1
-RANKED = 2  # candidates that pass before the better of them is taken
+RANKED = 3  # candidates that pass before the best of them is taken
 # Ranking: how much a candidate loses for each share of its word pairs the user heard in
 # their recent lines (the same phrases line after line wear thin).
-FRESHNESS_WEIGHT = 5.0
+FRESHNESS_WEIGHT = 8.0
 # Onboarding lines are long introductions said once: pieces joined at a three-word overlap
 # read as run-ons there ("For our first session, and I'm glad"), so they join at five.
 LONGER_JOINS = {"onboarding": 6}

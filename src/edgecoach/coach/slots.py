@@ -39,7 +39,7 @@ def _unit(n: int, word: str) -> str:
 
 
 def spoken_duration(seconds: float, whole_minutes: bool = False) -> str:
-    """Seconds as words: 250 -> 'four minutes ten', 45 -> 'forty-five seconds',
+    """Seconds as words: 250 -> 'four minutes ten seconds', 45 -> 'forty-five seconds',
     3900 -> 'one hour five minutes'. `whole_minutes` rounds to the minute (summaries)."""
     total = round(seconds)
     if whole_minutes and total >= 60:
@@ -50,7 +50,7 @@ def spoken_duration(seconds: float, whole_minutes: bool = False) -> str:
         return _unit(hours, "hour") + (f" {_unit(minutes, 'minute')}" if minutes else "")
     if not minutes:
         return _unit(secs, "second")
-    return _unit(minutes, "minute") + (f" {number_words(secs)}" if secs else "")
+    return _unit(minutes, "minute") + (f" {_unit(secs, 'second')}" if secs else "")
 
 
 def plain_number(value: float, decimals: int = 1) -> str:
@@ -79,7 +79,8 @@ def slot_values(context: WorkoutContext, trigger_id: str) -> dict[str, str]:
     if context.sleep_hours is not None:
         put("sleep", context.sleep_hours, plain_number(context.sleep_hours))
     if context.strain is not None:
-        put("strain", context.strain, str(round(context.strain)))
+        # whole numbers, never rounded up: "we've crossed strain 22" at 21.8 is untrue
+        put("strain", context.strain, str(int(context.strain)))
     put("hr", context.heart_rate)
     put("peak_hr", context.peak_heart_rate)
     if context.total_sets:
