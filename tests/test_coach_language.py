@@ -184,7 +184,8 @@ def test_a_long_rest_is_said_in_minutes() -> None:
         "Stay loose through your one minute of recovery."
     assert fill("Use your {rest} seconds.", {"rest": "45"}) == "Use your 45 seconds."
     assert fill("Take all {rest} seconds.", minute) == "Take the full minute."
-    assert fill("Take all {rest} seconds.", {"rest": "150"}) == "Take the full two minutes thirty seconds."
+    assert fill("Take all {rest} seconds.", {"rest": "150"}) == \
+        "Take the full two minutes thirty seconds."
 
 
 @pytest.mark.parametrize(("template", "tags"), [
