@@ -239,3 +239,5 @@ def test_a_small_word_for_a_large_gap_to_the_zone_is_rejected() -> None:
     assert template_problem(line, near, ["above-zone"]) is None
     below = {"hr": "130", "zone_low": "150", "zone_high": "173"}
     assert template_problem("Heart rate {hr}, a little low. Lift it.", below, ["below-zone"])
+    assert template_problem("You've crept above the zone at {hr}. Ease off.", far,
+                            ["above-zone"])

@@ -47,7 +47,9 @@ NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't
 # "Just over the zone" is wrong 20 beats over it: a small word for a gap this large.
 SLIGHTLY_RE = re.compile(
     r"\b(just|a little|a touch|slightly|a bit|barely|a tad)( too)? (over|above|under|below|high|"
-    r"low|hot|quick|fast|easy|slow|comfortable)\b", re.IGNORECASE)
+    r"low|hot|quick|fast|easy|slow|comfortable)\b|"
+    r"\b(crept|creeping|drifted|drifting|edged|edging) (just )?(over|above|under|below)\b",
+    re.IGNORECASE)
 SLIGHT_BEATS = 10
 _STRIP = str.maketrans("", "", string.punctuation)
 
