@@ -173,19 +173,21 @@ def test_facts_the_context_does_not_support_are_rejected() -> None:
 
 def test_a_long_rest_is_said_in_minutes() -> None:
     assert fill("Rest {rest} seconds.", {"rest": "240"}) == "Rest four minutes."
-    assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest one minute thirty seconds."
+    assert fill("Rest {rest} seconds.", {"rest": "90"}) == "Rest a minute and a half."
     assert fill("Rest {rest} seconds.", {"rest": "45"}) == "Rest 45 seconds."
     minute = {"rest": "60"}
     assert fill("Check your setup during your {rest} seconds.", minute) == \
-        "Check your setup during your one minute of rest."
+        "Check your setup during your minute of rest."
     assert fill("Breathe through every one of your {rest} seconds.", minute) == \
-        "Breathe through every second of your one minute of rest."
+        "Breathe through every second of your minute of rest."
     assert fill("Stay loose through your {rest} seconds of recovery.", minute) == \
-        "Stay loose through your one minute of recovery."
+        "Stay loose through your minute of recovery."
     assert fill("Use your {rest} seconds.", {"rest": "45"}) == "Use your 45 seconds."
     assert fill("Take all {rest} seconds.", minute) == "Take the full minute."
+    assert fill("Use your {rest} seconds.", {"rest": "90"}) == \
+        "Use your minute and a half of rest."
     assert fill("Take all {rest} seconds.", {"rest": "150"}) == \
-        "Take the full two minutes thirty seconds."
+        "Take the full two and a half minutes."
 
 
 @pytest.mark.parametrize(("template", "tags"), [

@@ -124,6 +124,8 @@ def test_numbers_for_speech() -> None:
     assert spoken_duration(250) == "four minutes ten seconds"
     assert spoken_duration(45) == "forty-five seconds"
     assert spoken_duration(60) == "one minute"
+    assert spoken_duration(90) == "a minute and a half"
+    assert spoken_duration(270) == "four and a half minutes"
     assert spoken_duration(3900) == "one hour five minutes"
     assert spoken_duration(2530, whole_minutes=True) == "forty-two minutes"
 

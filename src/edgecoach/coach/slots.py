@@ -50,6 +50,9 @@ def spoken_duration(seconds: float, whole_minutes: bool = False) -> str:
         return _unit(hours, "hour") + (f" {_unit(minutes, 'minute')}" if minutes else "")
     if not minutes:
         return _unit(secs, "second")
+    if secs == 30:  # "a minute and a half", not "one minute thirty seconds"
+        return ("a minute" if minutes == 1 else f"{number_words(minutes)}") + " and a half" + (
+            "" if minutes == 1 else " minutes")
     return _unit(minutes, "minute") + (f" {_unit(secs, 'second')}" if secs else "")
 
 
@@ -97,13 +100,14 @@ def slots_in(template: str) -> list[str]:
 
 
 REST_IN_MINUTES = 60  # a rest this long is said in minutes: "Rest two minutes", not "120 seconds"
-# How a rest in seconds is said in minutes, most specific first: "your one minute" alone
-# is not English ("during your one minute"), "your one minute of rest" is.
+# How a rest in seconds is said in minutes, most specific first. After "your" or "the
+# full" the article goes ({bare}): "during your minute of rest", "the full minute and a
+# half", not "your one minute" or "the full a minute and a half".
 REST_IN_WORDS = (
-    ("one of your {rest} seconds", "second of your {minutes} of rest"),
-    ("all {rest} seconds", "the full {minutes}"),
-    ("your {rest} seconds of", "your {minutes} of"),
-    ("your {rest} seconds", "your {minutes} of rest"),
+    ("one of your {rest} seconds", "second of your {bare} of rest"),
+    ("all {rest} seconds", "the full {bare}"),
+    ("your {rest} seconds of", "your {bare} of"),
+    ("your {rest} seconds", "your {bare} of rest"),
     ("{rest} seconds", "{minutes}"),
 )
 
@@ -113,9 +117,10 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     rest = values.get("rest", "")
     if rest.isdigit() and int(rest) >= REST_IN_MINUTES:
         minutes = spoken_duration(int(rest))
+        bare = re.sub(r"^(a|one) ", "", minutes)
         for phrase, said in REST_IN_WORDS:
-            template = template.replace(phrase, said.replace("{minutes}", minutes))
-        template = template.replace("the full one minute", "the full minute")
+            template = template.replace(
+                phrase, said.replace("{minutes}", minutes).replace("{bare}", bare))
     return SLOT_RE.sub(lambda match: values[match.group(1)], template)
 
 
