@@ -36,6 +36,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("More {exercise} today!", exercise_number),
     ("Hello and welcome! For our first session, and I'm so glad you're here.", dangling_phrase),
     ("Your heart is calm at {hr}. With strain at {strain}, so let's rest.", dangling_phrase),
+    ("Well within yourself. After {rest} seconds, then let's go stronger.", dangling_phrase),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
     if check is None:

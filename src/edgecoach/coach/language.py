@@ -141,10 +141,11 @@ def verbless_sentence(template: str) -> str | None:
 
 
 # A sentence that opens with a phrase of a preposition and joins a clause with "and",
-# "so" or "but" after a comma: "For our first session, and I'm glad you're here."
+# "so", "but" or "then" after a comma: "For our first session, and I'm glad you're here",
+# "After two minutes, then let's go".
 FRONTED_PHRASE_RE = re.compile(
     r"^\s*((for|with|without|after|before|at|on|in|from|under|over|during|through|by)\b"
-    r"[^,]*),\s+(and|so|but)\b", re.IGNORECASE)
+    r"[^,]*),\s+(and|so|but|then)\b", re.IGNORECASE)
 
 
 def dangling_phrase(template: str) -> str | None:
