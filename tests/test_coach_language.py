@@ -244,3 +244,16 @@ def test_a_small_word_for_a_large_gap_to_the_zone_is_rejected() -> None:
     assert template_problem("Heart rate {hr}, a little low. Lift it.", below, ["below-zone"])
     assert template_problem("You've crept above the zone at {hr}. Ease off.", far,
                             ["above-zone"])
+
+
+def test_a_cue_of_another_movement_is_rejected() -> None:
+    ride = {"exercise": "ride", "rest": "45"}
+    assert "ride" in template_problem("Lap done. Light feet, loose arms.", ride, ["cardio"])
+    assert template_problem("Lap done. Light feet, loose arms.", {"exercise": "run"},
+                            ["cardio"]) is None
+    assert template_problem("Good reps. Stand tall and breathe.", {"exercise": "pull-up"},
+                            ["bodyweight"])
+    assert template_problem("Good reps. Stand tall and breathe.", {"exercise": "lunge"},
+                            ["bodyweight"]) is None
+    hr = {"hr": "170", "zone_low": "140", "zone_high": "165"}
+    assert template_problem("Above the zone. Shorten your stride.", hr, ["above-zone"])

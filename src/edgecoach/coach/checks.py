@@ -2,7 +2,7 @@
 
 import re
 import string
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from edgecoach.coach.language import SENTENCE_RE
 from edgecoach.coach.slots import SLOT_NAMES, slots_in, spoken
@@ -44,6 +44,16 @@ KIND_WORDS: dict[str, re.Pattern[str]] = {
 # "No heart data" may be said when there is none.
 NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't\b",
                          re.IGNORECASE)
+# Cues of one kind of movement ("Light feet" on a bike, "Stand tall" hanging from a bar):
+# each pattern with the exercise names it fits (None: any exercise, or none named).
+RUNNING = ("run", "jog", "walk", "sprint")
+OFF_THE_FEET = ("pull-up", "chin-up", "dip", "push-up", "bench", "row", "swim", "ride", "plank")
+EXERCISE_CUES: tuple[tuple[re.Pattern[str], Callable[[str], bool]], ...] = (
+    (re.compile(r"\b(strides?|footstrike|light feet|quick feet|feet light)\b", re.IGNORECASE),
+     lambda exercise: any(name in exercise for name in RUNNING)),
+    (re.compile(r"\bstand tall\b", re.IGNORECASE),
+     lambda exercise: not any(name in exercise for name in OFF_THE_FEET)),
+)
 # "Just over the zone" is wrong 20 beats over it: a small word for a gap this large.
 SLIGHTLY_RE = re.compile(
     r"\b(just|a little|a touch|slightly|a bit|barely|a tad)( too)? (over|above|under|below|high|"
@@ -89,7 +99,16 @@ def template_problem(template: str, values: Mapping[str, str], tags: Collection[
     for kind, pattern in KIND_WORDS.items():
         if kind in tags and (match := pattern.search(template)):
             return f"says '{match.group(0)}' in a {kind} set"
-    return understated_gap(template, values)
+    return understated_gap(template, values) or misplaced_cue(template, values)
+
+
+def misplaced_cue(template: str, values: Mapping[str, str]) -> str | None:
+    """A movement cue the exercise does not have ("Light feet" for a ride)."""
+    exercise = values.get("exercise", "").lower()
+    for pattern, fits in EXERCISE_CUES:
+        if (match := pattern.search(template)) and not fits(exercise):
+            return f"says '{match.group(0)}' for {exercise or 'an unnamed exercise'}"
+    return None
 
 
 def understated_gap(template: str, values: Mapping[str, str]) -> str | None:
