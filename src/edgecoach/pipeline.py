@@ -167,16 +167,20 @@ class CoachingPipeline:
         if store.erasures.is_erased(event.user_id):
             # Erasure wins over what was queued before it: nothing of it is stored.
             return Subscription(user_id=event.user_id), Decision(False, ERASED)
-        store.responses.record_event(event)
-        subscription = store.subscriptions.get(event.user_id)
-        # What the app reports with its event counts: its earbuds, its mute switch.
-        reported = event.device_state
-        if reported is not None and not reported.audio_enabled:
-            decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
-                                self.parts.policy.tags_for(event))
-        else:
-            earbuds = self.parts.devices.has_earbuds or bool(reported and reported.has_earbuds)
-            decision = self.parts.policy.decide(event, subscription, earbuds)
+        # The athlete waits for these commits: unsynced, the line's own (or the event's
+        # mark) syncs them (Database.unsynced; the API synced an event before its 202).
+        with store.database.unsynced():
+            store.responses.record_event(event)
+            subscription = store.subscriptions.get(event.user_id)
+            # What the app reports with its event counts: its earbuds, its mute switch.
+            reported = event.device_state
+            if reported is not None and not reported.audio_enabled:
+                decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
+                                    self.parts.policy.tags_for(event))
+            else:
+                earbuds = self.parts.devices.has_earbuds or bool(
+                    reported and reported.has_earbuds)
+                decision = self.parts.policy.decide(event, subscription, earbuds)
         if not decision.speak:
             store.responses.mark_event(event.id, "suppressed", decision.reason)
         return subscription, decision
@@ -199,7 +203,8 @@ class CoachingPipeline:
                 raise LimitExceeded("tts limit reached")
 
         try:
-            return self.parts.voice.open(persona, text, before_synthesis=charge_quota)
+            with self.parts.store.database.unsynced():  # the quota, a hit's count
+                return self.parts.voice.open(persona, text, before_synthesis=charge_quota)
         except LimitExceeded:
             return None
 
