@@ -113,7 +113,8 @@ class CoachingPipeline:
     async def handle(self, event: WorkoutEvent, workout_time: float | None = None) -> Outcome:
         started = time.perf_counter()
         try:
-            outcome = await self._handle(event, started)
+            with self.parts.voice.live_event():
+                outcome = await self._handle(event, started)
         except EdgeCoachError as error:
             log.error("event %s (%s) failed: %s", event.id, event.trigger_id, error)
             await asyncio.to_thread(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 from piper import PiperVoice
 
 from edgecoach.contract import Persona
@@ -36,8 +37,9 @@ class VoiceService:
         # One synthesis step at a time (Piper already uses both cores; two would only
         # thrash), live lines before speculative ones; the lines under way, by key.
         self._turns = threading.Condition()
-        self._busy = False
+        self._stepping: tuple[LineStream, onnxruntime.RunOptions] | None = None
         self._under_way: dict[str, LineStream] = {}
+        self._live_events = 0  # events being handled (live_event): speculation waits
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
@@ -105,9 +107,31 @@ class VoiceService:
                     return LineStream.whole(self._hit(text, cached, key, started))
                 stream = LineStream(text, voice.sample_rate, key, live)
                 self._under_way[key] = stream
+                if live:
+                    self._preempt()
                 threading.Thread(target=self._synthesize, args=(voice, stream),
                                  name=f"voice-{key[:8]}").start()
         return stream
+
+    def _preempt(self) -> None:
+        """Cut a speculative step under way short (call holding `_turns`): its ONNX run
+        ends within a few ms and runs again on the line's next turn (vits.preemptible)."""
+        if self._stepping is not None and not self._stepping[0].live:
+            self._stepping[1].terminate = True
+
+    @contextmanager
+    def live_event(self) -> Iterator[None]:
+        """While an event is handled, speculation pauses (a step under way is cut short):
+        the event's line, a hit or a new synthesis, has the cores."""
+        with self._turns:
+            self._live_events += 1
+            self._preempt()
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._live_events -= 1
+                self._turns.notify_all()
 
     def _join(self, key: str, live: bool) -> LineStream | None:
         """The synthesis of this line under way, if any (call holding `_turns`); a live
@@ -126,10 +150,11 @@ class VoiceService:
     def _synthesize(self, voice: PersonaVoice, stream: LineStream) -> None:
         """The synthesis thread: pieces into the stream, then the whole into the cache."""
         error, made = None, []
+        control = onnxruntime.RunOptions()  # its `terminate` cuts a speculative step short
         try:
-            pieces = voice.pieces(stream.text)
+            pieces = voice.pieces(stream.text, control)
             while True:
-                with self._turn(stream):
+                with self._turn(stream, control):
                     piece = next(pieces, None)
                     if piece is not None and len(piece):
                         stream.append(piece)  # within the turn: it changes the ranks
@@ -158,21 +183,27 @@ class VoiceService:
         return 1 if stream.has_audio else 0
 
     @contextmanager
-    def _turn(self, stream: LineStream) -> Iterator[None]:
-        """One step of one synthesis, taken when no line of a better rank is under way."""
+    def _turn(self, stream: LineStream, control: onnxruntime.RunOptions) -> Iterator[None]:
+        """One step of one synthesis, taken when no line of a better rank is under way
+        (and, for speculation, no event is being handled); a live line's wait for it is
+        added to the line's `waited_ms`."""
         def may_step() -> bool:
             rank = self._rank(stream)
-            return not self._busy and all(
+            return self._stepping is None and (rank < 2 or not self._live_events) and all(
                 self._rank(other) >= rank for other in self._under_way.values())
 
+        asked, live = time.perf_counter(), stream.live
         with self._turns:
             self._turns.wait_for(may_step)
-            self._busy = True
+            self._stepping = (stream, control)
+            control.terminate = False  # a cut it was told of before this turn is done
+        if live:
+            stream.waited_ms += (time.perf_counter() - asked) * 1000
         try:
             yield
         finally:
             with self._turns:
-                self._busy = False
+                self._stepping = None
                 self._turns.notify_all()
 
     async def prepare(self, persona_id: str, texts: list[str]) -> int:
