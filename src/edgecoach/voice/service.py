@@ -121,11 +121,11 @@ class VoiceService:
 
     @contextmanager
     def live_event(self) -> Iterator[None]:
-        """While an event is handled, speculation pauses (a step under way is cut short):
-        the event's line, a hit or a new synthesis, has the cores."""
+        """While an event is handled, speculation takes no new step: the event's line,
+        a hit or a new synthesis, has the cores. A step under way goes on (most events
+        are hits, done in a few ms; a new synthesis cuts it short: `open`)."""
         with self._turns:
             self._live_events += 1
-            self._preempt()
         try:
             yield
         finally:
