@@ -14,6 +14,7 @@ from piper import PiperVoice
 
 from edgecoach.contract import Persona
 from edgecoach.errors import VoiceError
+from edgecoach.memory import release_freed_heap
 from edgecoach.settings import CacheSettings
 from edgecoach.store import Database
 from edgecoach.voice.cache import AudioCache, cache_key
@@ -61,6 +62,7 @@ class VoiceService:
             # PersonaVoice drops the treatment when the settings ask for no pitch.
             voices[persona_id] = PersonaVoice(persona_id, loaded[files.model], files,
                                               persona.voice, PsolaShift())
+        release_freed_heap()  # the calibration clips' buffers
         return cls(voices, AudioCache(database, int(cache.budget_mb * MB),
                                       cache.ttl_days * DAY))
 
@@ -163,6 +165,7 @@ class VoiceService:
                     break
             audio = Audio(np.concatenate(made), voice.sample_rate)
             self.cache.put(stream.cache_key, voice.persona_id, audio, voice.files.quality)
+            release_freed_heap()  # the line's buffers and its FLAC encoding
         except VoiceError as failure:
             error = failure
         except Exception as failure:  # onnxruntime, Rubber Band, SQLite raise many kinds
