@@ -1,0 +1,26 @@
+"""What the daemon keeps in memory for the coach (the daemon's RSS budget: docs/pi.md)."""
+
+import tracemalloc
+
+from edgecoach.coach.generator import support_group
+from edgecoach.coach.language import NgramSupport
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE
+from edgecoach.paths import MODELS_DIR
+
+NGRAM_BUDGET_MB = 16  # 27 MB as sets of separate strings, 11 MB now
+
+
+def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
+    bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+    tracemalloc.start()
+    try:
+        support = NgramSupport()
+        for line in bank.lines:
+            support.add(support_group(line.persona, line.trigger, line.tags), line.text)
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
+    assert support.unsupported(support_group(bank.lines[0].persona, bank.lines[0].trigger,
+                                             bank.lines[0].tags), bank.lines[0].text) is None
