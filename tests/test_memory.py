@@ -1,5 +1,7 @@
-"""What the daemon keeps in memory for the coach (the daemon's RSS budget: docs/pi.md)."""
+"""What the daemon keeps in memory (its RSS budget under load: docs/pi.md)."""
 
+import subprocess
+import sys
 import tracemalloc
 
 from edgecoach.coach.generator import support_group
@@ -24,3 +26,15 @@ def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
     assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
     assert support.unsupported(support_group(bank.lines[0].persona, bank.lines[0].trigger,
                                              bank.lines[0].tags), bank.lines[0].text) is None
+
+
+# Imported only where they are used: the running daemon needs none of them.
+NOT_AT_RUN_TIME = ("tokenizers", "fitdecode", "torch", "pedalboard")
+
+
+def test_the_daemon_imports_no_module_it_does_not_run() -> None:
+    probe = ("import sys, edgecoach.cli, edgecoach.daemon; "
+             f"print(sorted(set({NOT_AT_RUN_TIME!r}) & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
