@@ -436,3 +436,22 @@ def test_speculation_takes_no_new_step_while_an_event_is_handled(
     assert runs.log[:3] == [("speculative", "run"), ("event", "handled"),
                             ("speculative", "run")]
     assert line.audio_length_s > 1.0 and voice.is_cached("aiden", LONG_LINE)
+
+
+async def test_a_prepared_lines_first_hit_is_served_from_memory(voice: VoiceService,
+                                                               store: Store) -> None:
+    texts = ["Set five. Go.", "Set six. Go."]
+    assert await voice.prepare("aiden", texts) == 2
+    reads: list[str] = []
+    assert store.database._reader is not None
+    store.database._reader.conn.set_trace_callback(reads.append)
+    first = voice.open("aiden", texts[0]).result()
+    assert first.cache_hit and reads == []  # no SQLite read, checksum or decode
+    again = voice.open("aiden", texts[0]).result()  # played once: now from the cache
+    assert again.cache_hit and any("audio_cache" in sql for sql in reads)
+    assert np.array_equal(first.audio, again.audio)
+    voice.forget_fresh()  # a user erased: no clip of theirs stays in memory
+    reads.clear()
+    assert voice.open("aiden", texts[1]).result().cache_hit and reads
+    voice.flush()
+    assert cached_row(store, voice.key("aiden", texts[0]))["hitCount"] == 2

@@ -314,6 +314,7 @@ class CoachingPipeline:
         self._prepared = {key: line for key, line in self._prepared.items()
                           if key[0] != user_id}
         self._unvoiced = [entry for entry in self._unvoiced if entry[0] != user_id]
+        self.parts.voice.forget_fresh()
 
     async def say_notice(self, user_id: str, notice: Notice,
                          workout_time: float | None = None) -> None:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 DAY = 86400
+# Speculative clips kept in memory until their first hit: it needs no SQLite read, no
+# checksum and no FLAC decode (2 ms of a hit's 4, measured). 8 clips: about 1 MB.
+FRESH_CLIPS = 8
 
 
 class VoiceService:
@@ -41,6 +44,7 @@ class VoiceService:
         self._stepping: tuple[LineStream, onnxruntime.RunOptions] | None = None
         self._under_way: dict[str, LineStream] = {}
         self._live_events = 0  # events being handled (live_event): speculation waits
+        self._fresh: dict[str, Audio] = {}  # speculative clips not played yet, oldest first
 
     @classmethod
     def load(cls, personas: dict[str, Persona], database: Database, cache: CacheSettings,
@@ -92,6 +96,11 @@ class VoiceService:
         voice = self._voice(persona_id)
         key = cache_key(text, persona_id, voice.fingerprint)
         started = time.perf_counter()
+        with self._turns:
+            fresh = self._fresh.pop(key, None) if live else None
+        if fresh is not None:
+            self.cache.count_hit(key)
+            return LineStream.whole(self._hit(text, fresh, key, started))
         cached = self.cache.get(key)
         if cached is not None:
             return LineStream.whole(self._hit(text, cached, key, started))
@@ -165,6 +174,8 @@ class VoiceService:
                     break
             audio = Audio(np.concatenate(made), voice.sample_rate)
             self.cache.put(stream.cache_key, voice.persona_id, audio, voice.files.quality)
+            if not stream.live:
+                self._keep_fresh(stream.cache_key, audio)
             release_freed_heap()  # the line's buffers and its FLAC encoding
         except VoiceError as failure:
             error = failure
@@ -176,6 +187,17 @@ class VoiceService:
             del self._under_way[stream.cache_key]
             self._turns.notify_all()
         stream.finish(error)
+
+    def _keep_fresh(self, key: str, audio: Audio) -> None:
+        with self._turns:
+            self._fresh[key] = audio
+            while len(self._fresh) > FRESH_CLIPS:
+                del self._fresh[next(iter(self._fresh))]
+
+    def forget_fresh(self) -> None:
+        """Drop the speculative clips kept in memory (a user erased: theirs go too)."""
+        with self._turns:
+            self._fresh.clear()
 
     @staticmethod
     def _rank(stream: LineStream) -> int:
