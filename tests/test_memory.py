@@ -8,9 +8,11 @@ from edgecoach.coach.generator import support_group
 from edgecoach.coach.language import NgramSupport
 from edgecoach.coach.lines import LineBank
 from edgecoach.coach.model import LINES_FILE
+from edgecoach.coach.situation import SituationCheck
 from edgecoach.paths import MODELS_DIR
 
 NGRAM_BUDGET_MB = 16  # 27 MB as sets of separate strings, 11 MB now
+SITUATION_BUDGET_MB = 9  # 10 MB with a string per feature and label, 8 MB interned
 
 
 def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
@@ -26,6 +28,19 @@ def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
     assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
     assert support.unsupported(support_group(bank.lines[0].persona, bank.lines[0].trigger,
                                              bank.lines[0].tags), bank.lines[0].text) is None
+
+
+def test_the_situation_check_stays_within_its_budget() -> None:
+    bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+    tracemalloc.start()
+    try:
+        check = SituationCheck(bank.lines)
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert held < SITUATION_BUDGET_MB, f"{held:.1f} MB"
+    line = bank.lines[0]
+    assert check.problem(line.trigger, line.text, line.tags) is None
 
 
 # Imported only where they are used: the running daemon needs none of them.
