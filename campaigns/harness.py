@@ -104,12 +104,12 @@ class DaemonProcess:
         reply.raise_for_status()
         return reply.json()
 
-    def rss_kb(self) -> int:
-        """VmRSS of the daemon process, from /proc."""
+    def rss_kb(self, field: str = "VmRSS") -> int:
+        """VmRSS of the daemon process (or another field: VmHWM, its peak), from /proc."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        raise RuntimeError(f"no {field}")
 
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -10,7 +10,7 @@ cap binds). The campaign checks:
   spoken + TTS-limit-suppressed + coaching-limit-suppressed = events (nothing else);
 - no event lost: every 202 has an events row with a final status;
 - memory flat: VmRSS of the daemon at ready, after warm-up (first lines spoken) and at
-  the end.
+  the end, and its peak (VmHWM).
 
     python -m campaigns.load            # 200 events in 30 s, 2 users
     python -m campaigns.load --full     # 1,000 events/min for 10 min, compressed 10x, 4 users
@@ -50,6 +50,7 @@ class Figures:
     rss_kb_ready: int = 0
     rss_kb_warm: int = 0
     rss_kb_end: int = 0
+    rss_kb_peak: int = 0  # VmHWM at the end: the most the daemon ever held
     notes: list[str] = field(default_factory=list)
 
 
@@ -157,6 +158,7 @@ def run(events: int = SMALL["events"], seconds: float = SMALL["seconds"],
             figures.notes.append("not every accepted event was final after 600 s")
         figures.drain_seconds = round(time.monotonic() - drain, 1)
         figures.rss_kb_end = daemon.rss_kb()
+        figures.rss_kb_peak = daemon.rss_kb("VmHWM")
         daemon.terminate()
     connection = sqlite3.connect(database)
     try:

@@ -57,3 +57,12 @@ def test_a_damaged_cached_part_is_split_again(voice_files, tmp_path: Path) -> No
     session = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
     assert isinstance(session, SplitVitsSession)
     assert decoder.stat().st_size > 1_000_000
+
+
+def test_the_voice_sessions_keep_no_arena(voice_files, tmp_path: Path) -> None:
+    """A run's buffers go back to the heap: the daemon does not keep the working set of
+    its largest window (ONNX Runtime's arena would)."""
+    session = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    assert isinstance(session, SplitVitsSession)
+    for part in (session.encoder, session.decoder):
+        assert part.get_session_options().enable_cpu_mem_arena is False

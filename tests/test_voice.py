@@ -1,6 +1,7 @@
 """Real Piper synthesis through the SQLite audio cache, and the persona voices."""
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +374,84 @@ def test_a_line_that_cannot_be_synthesized_fails_every_reader(voice: VoiceServic
     assert retry is not failed and not voice.is_cached("aiden", "   ")
     with pytest.raises(VoiceError, match="no audio"):
         retry.result()
+
+
+class RecordedRuns:
+    """Wraps the shared voice's decoder: logs each run as (line, "run" | "cut"); the
+    speculative line's first run waits at the door until `door` opens."""
+
+    def __init__(self, voice: VoiceService, monkeypatch: pytest.MonkeyPatch,
+                 speculative_text: str) -> None:
+        self.log: list[tuple[str, str]] = []
+        self.inside, self.door = threading.Event(), threading.Event()
+        self.speculative = f"voice-{voice.key('aiden', speculative_text)[:8]}"
+        decoder = voice.voices["aiden"].piper.session.decoder
+        real_run = decoder.run
+
+        def run(names, feed, options=None):  # noqa: ANN001, ANN202 (onnxruntime's call)
+            who = "speculative" if threading.current_thread().name == self.speculative \
+                else "live"
+            if who == "speculative" and not self.inside.is_set():
+                self.inside.set()
+                assert self.door.wait(30)
+            try:
+                result = real_run(names, feed, options)
+            except Exception:
+                self.log.append((who, "cut"))
+                raise
+            self.log.append((who, "run"))
+            return result
+
+        monkeypatch.setattr(decoder, "run", run)
+
+
+def test_a_live_line_cuts_a_speculative_step_short(voice: VoiceService,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = RecordedRuns(voice, monkeypatch, LONG_LINE)
+    speculative = voice.open("aiden", LONG_LINE, live=False)
+    assert runs.inside.wait(30)  # the speculative step is in its decoder run
+    live = voice.open("aiden", LINE)
+    runs.door.set()
+    live.result()
+    speculative.result()
+    assert runs.log[0] == ("speculative", "cut")
+    first_rerun = runs.log.index(("speculative", "run"))
+    # The whole live line before the speculative run is made again.
+    assert runs.log[1:first_rerun] and set(runs.log[1:first_rerun]) == {("live", "run")}
+    assert voice.is_cached("aiden", LONG_LINE) and voice.is_cached("aiden", LINE)
+
+
+def test_speculation_takes_no_new_step_while_an_event_is_handled(
+        voice: VoiceService, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = RecordedRuns(voice, monkeypatch, LONG_LINE)
+    speculative = voice.open("aiden", LONG_LINE, live=False)
+    assert runs.inside.wait(30)
+    with voice.live_event():  # a cache hit's event: no synthesis of its own
+        runs.door.set()  # the step under way goes on...
+        while not runs.log:
+            time.sleep(0.01)
+        time.sleep(0.5)  # ...and room for a next step it must not take
+        runs.log.append(("event", "handled"))
+    line = speculative.result()
+    assert runs.log[:3] == [("speculative", "run"), ("event", "handled"),
+                            ("speculative", "run")]
+    assert line.audio_length_s > 1.0 and voice.is_cached("aiden", LONG_LINE)
+
+
+async def test_a_prepared_lines_first_hit_is_served_from_memory(voice: VoiceService,
+                                                               store: Store) -> None:
+    texts = ["Set five. Go.", "Set six. Go."]
+    assert await voice.prepare("aiden", texts) == 2
+    reads: list[str] = []
+    assert store.database._reader is not None
+    store.database._reader.conn.set_trace_callback(reads.append)
+    first = voice.open("aiden", texts[0]).result()
+    assert first.cache_hit and reads == []  # no SQLite read, checksum or decode
+    again = voice.open("aiden", texts[0]).result()  # played once: now from the cache
+    assert again.cache_hit and any("audio_cache" in sql for sql in reads)
+    assert np.array_equal(first.audio, again.audio)
+    voice.forget_fresh()  # a user erased: no clip of theirs stays in memory
+    reads.clear()
+    assert voice.open("aiden", texts[1]).result().cache_hit and reads
+    voice.flush()
+    assert cached_row(store, voice.key("aiden", texts[0]))["hitCount"] == 2

@@ -113,7 +113,8 @@ class CoachingPipeline:
     async def handle(self, event: WorkoutEvent, workout_time: float | None = None) -> Outcome:
         started = time.perf_counter()
         try:
-            outcome = await self._handle(event, started)
+            with self.parts.voice.live_event():
+                outcome = await self._handle(event, started)
         except EdgeCoachError as error:
             log.error("event %s (%s) failed: %s", event.id, event.trigger_id, error)
             await asyncio.to_thread(
@@ -167,16 +168,20 @@ class CoachingPipeline:
         if store.erasures.is_erased(event.user_id):
             # Erasure wins over what was queued before it: nothing of it is stored.
             return Subscription(user_id=event.user_id), Decision(False, ERASED)
-        store.responses.record_event(event)
-        subscription = store.subscriptions.get(event.user_id)
-        # What the app reports with its event counts: its earbuds, its mute switch.
-        reported = event.device_state
-        if reported is not None and not reported.audio_enabled:
-            decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
-                                self.parts.policy.tags_for(event))
-        else:
-            earbuds = self.parts.devices.has_earbuds or bool(reported and reported.has_earbuds)
-            decision = self.parts.policy.decide(event, subscription, earbuds)
+        # The athlete waits for these commits: unsynced, the line's own (or the event's
+        # mark) syncs them (Database.unsynced; the API synced an event before its 202).
+        with store.database.unsynced():
+            store.responses.record_event(event)
+            subscription = store.subscriptions.get(event.user_id)
+            # What the app reports with its event counts: its earbuds, its mute switch.
+            reported = event.device_state
+            if reported is not None and not reported.audio_enabled:
+                decision = Decision(False, "audio is off on the app (deviceState.audioEnabled)",
+                                    self.parts.policy.tags_for(event))
+            else:
+                earbuds = self.parts.devices.has_earbuds or bool(
+                    reported and reported.has_earbuds)
+                decision = self.parts.policy.decide(event, subscription, earbuds)
         if not decision.speak:
             store.responses.mark_event(event.id, "suppressed", decision.reason)
         return subscription, decision
@@ -199,7 +204,8 @@ class CoachingPipeline:
                 raise LimitExceeded("tts limit reached")
 
         try:
-            return self.parts.voice.open(persona, text, before_synthesis=charge_quota)
+            with self.parts.store.database.unsynced():  # the quota, a hit's count
+                return self.parts.voice.open(persona, text, before_synthesis=charge_quota)
         except LimitExceeded:
             return None
 
@@ -308,6 +314,7 @@ class CoachingPipeline:
         self._prepared = {key: line for key, line in self._prepared.items()
                           if key[0] != user_id}
         self._unvoiced = [entry for entry in self._unvoiced if entry[0] != user_id]
+        self.parts.voice.forget_fresh()
 
     async def say_notice(self, user_id: str, notice: Notice,
                          workout_time: float | None = None) -> None:

@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-NAMES = ("voice", "model", "judge", "e2e", "outbox", "report", "contention")
+NAMES = ("voice", "model", "judge", "e2e", "outbox", "report", "contention", "preemption")
 
 
 def main() -> int:

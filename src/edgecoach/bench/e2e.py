@@ -5,7 +5,8 @@
 For each recording, twice (speculative synthesis off, then on), each time on a fresh
 database (an empty audio cache): event -> audio-ready latency p50/p95 for cache hits
 and misses (a miss is ready when its first piece is: the line plays as it is made; a line
-joined from its speculative synthesis is neither), the share of set-start/set-end lines
+joined from its speculative synthesis is neither), how long a synthesized line waited,
+live, for turns of the voice (behind speculation), the share of set-start/set-end lines
 that were cache hits, and that were ready ahead (a hit or joined), generation and TTS
 times, CPU seconds per coached line. Then the idle daemon's CPU use and the peak RSS.
 """
@@ -70,6 +71,7 @@ def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
     misses = [o.ready_ms for o in missed]
     tts = [o.response.metadata.tts_latency for o in missed if o.response]
     ahead = sum(line.cache_hit or line.prepared for line in sets)
+    waits = [o.spoken.waited_ms for o in spoken if o.spoken and not o.spoken.cache_hit]
     generation = [o.response.metadata.generation_latency for o in spoken
                   if o.response and not o.prepared]
     return {
@@ -82,6 +84,7 @@ def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
         "ready joined p50/p95 ms": (len(joined), percentile(joined, 50),
                                     percentile(joined, 95)),
         "ready miss p50/p95 ms": (percentile(misses, 50), percentile(misses, 95)),
+        "live wait p95/max ms": (percentile(waits, 95), percentile(waits, 100)),
         "generation p50/p95 ms": (percentile(generation, 50), percentile(generation, 95)),
         "tts (miss) p50/p95 ms": (percentile(tts, 50), percentile(tts, 95)),
         "cpu s per line": round(cpu / max(1, len(spoken)), 3),

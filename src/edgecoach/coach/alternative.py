@@ -11,14 +11,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
 from edgecoach.coach.model import file_sha256, open_session
 from edgecoach.contract import Persona, Trigger
 from edgecoach.errors import ModelError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "model.onnx"
 TOKENIZER_NAME = "tokenizer.json"
@@ -45,7 +48,7 @@ def prompt_for(persona: str, trigger: Trigger, values: Mapping[str, str],
 @dataclass
 class CausalLM:
     session: ort.InferenceSession
-    tokenizer: Tokenizer
+    tokenizer: "Tokenizer"
     eos_id: int | None
     version: str
     wants_mask: bool
@@ -56,6 +59,9 @@ class CausalLM:
         for path in (model_path, tokenizer_path):
             if not path.is_file():
                 raise ModelError(f"{path}: alternative model file missing")
+        # Here: without an alternative model the daemon does not hold tokenizers (5 MB).
+        from tokenizers import Tokenizer
+
         try:
             tokenizer = Tokenizer.from_file(str(tokenizer_path))
         except Exception as error:  # tokenizers raises a bare Exception on bad files

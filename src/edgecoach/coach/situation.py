@@ -9,6 +9,7 @@ rejected: "we're aiming higher" above the zone, "Back off" with an easy heart ra
 
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Collection, Iterable
 
@@ -73,7 +74,8 @@ class NaiveBayes:
         self.priors: Counter[str] = Counter()
         for label, text in labelled:
             self.priors[label] += 1
-            self.counts.setdefault(label, Counter()).update(features(text))
+            # Interned: one string per feature across labels and questions (10 -> 8 MB).
+            self.counts.setdefault(label, Counter()).update(map(sys.intern, features(text)))
         self.vocabulary = set().union(*self.counts.values()) if self.counts else set()
         self._totals = {label: sum(c.values()) + len(self.vocabulary)
                         for label, c in self.counts.items()}

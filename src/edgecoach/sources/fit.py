@@ -14,8 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import fitdecode
-
 from edgecoach.contract.vocabulary import HEART_RATE_MAX, HEART_RATE_MIN
 from edgecoach.errors import RecordingError
 
@@ -92,6 +90,8 @@ def read_fit(path: Path) -> Recording:
 
 def _decode(path: Path) -> tuple[dict[str, list[Any]], str | None]:
     """Data messages by name, and what went wrong (None for a clean file)."""
+    import fitdecode  # here: the daemon, which replays nothing, does not hold it (2 MB)
+
     messages: dict[str, list[Any]] = {name: [] for name in WANTED}
     try:
         with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.RAISE,

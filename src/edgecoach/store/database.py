@@ -28,6 +28,9 @@ class Database:
     event loop. `transaction()` commits before it returns: with WAL and synchronous=FULL
     a committed row survives a crash of the process or of the machine.
 
+    `unsynced()` lets this thread's commits skip the disk sync (the athlete waits for
+    them): see there.
+
     `reading()` has its own connection (WAL lets readers beside the writer): it sees the
     last commit and does not wait while a transaction is open or syncing, e.g. a cache
     hit behind a speculative clip's commit. Inside a transaction of the same thread it
@@ -39,8 +42,9 @@ class Database:
         self.path = Path(path)
         self.clock = clock
         self._lock = threading.RLock()
-        self._writing = threading.local()  # depth of this thread's transactions
+        self._writing = threading.local()  # depth of this thread's transactions, unsynced
         self.db = self._open(quarantine_corrupt)
+        self._synchronous = "FULL"  # the writer's PRAGMA synchronous now
         self._read_lock = threading.RLock()
         self._reader = self._open_reader()
 
@@ -91,6 +95,8 @@ class Database:
                     with self.db.atomic():
                         yield self.db
                     return
+                self._set_synchronous("NORMAL" if getattr(self._writing, "unsynced", False)
+                                      else "FULL")
                 self.db.conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self.db
@@ -103,6 +109,32 @@ class Database:
                 raise StoreError(f"{self.path}: {error}") from error
             finally:
                 self._writing.depth -= 1
+
+    def _set_synchronous(self, level: str) -> None:
+        """The writer's sync level for its next commit (called holding the lock)."""
+        if self._synchronous != level:
+            self.db.conn.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
+
+    @contextlib.contextmanager
+    def unsynced(self) -> Iterator[None]:
+        """This thread's commits inside the block are written to the WAL but not synced
+        to the disk (synchronous=NORMAL): for what the athlete waits on (an event's row
+        and its limit counts before a cached line plays).
+
+        A kill of the process loses none of them (the WAL is written; the kernel holds
+        it). A power cut could, until the next synced commit: it syncs the same WAL file,
+        so it makes every frame before it durable too. The caller ends the block with a
+        synced commit (the spoken line stored, or the event marked), and keeps to this
+        block what was not acknowledged to anyone with a sync of its own (the API stores
+        an event, synced, before its 202).
+        """
+        outer = getattr(self._writing, "unsynced", False)
+        self._writing.unsynced = True
+        try:
+            yield
+        finally:
+            self._writing.unsynced = outer
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:

@@ -79,7 +79,7 @@ class AudioCache:
             log.warning("cached clip %s does not decode (%s): dropped", key[:12], error)
             self.delete(key)
             return None
-        self._count_hit(key, now)
+        self.count_hit(key, now)
         return audio
 
     def contains(self, key: str) -> bool:
@@ -107,7 +107,9 @@ class AudioCache:
         with self.database.transaction() as db:
             db.execute("delete from audio_cache where cacheKey = ?", [key])
 
-    def _count_hit(self, key: str, now: float) -> None:
+    def count_hit(self, key: str, now: float | None = None) -> None:
+        """Count a hit (batched: `flush_hits`), also of a clip served from memory."""
+        now = self.database.clock() if now is None else now
         with self._lock:
             hits, _ = self._pending_hits.get(key, (0, now))
             self._pending_hits[key] = (hits + 1, now)

@@ -27,6 +27,7 @@ class SpokenLine:
     cache_hit: bool
     tts_latency_ms: float  # synthesis + store on a miss, lookup + decode on a hit
     prepared: bool = False  # a live request joined its speculative synthesis
+    waited_ms: float = 0.0  # live, waiting for turns of the voice (VoiceService)
 
     @property
     def audio_length_s(self) -> float:
@@ -47,6 +48,7 @@ class LineStream:
         self.live = live
         self.cache_hit = cache_hit
         self.prepared = False  # speculative when started, then joined by a live request
+        self.waited_ms = 0.0  # live, waiting for turns of the voice (VoiceService)
         self.started = time.perf_counter()
         self._pieces: list[np.ndarray] = []
         self._changed = threading.Condition()
@@ -116,4 +118,4 @@ class LineStream:
                 raise self._error
             audio = np.concatenate(self._pieces)
         return SpokenLine(self.text, audio, self.sample_rate, self.cache_key, self.cache_hit,
-                          self._elapsed_ms, self.prepared)
+                          self._elapsed_ms, self.prepared, self.waited_ms)

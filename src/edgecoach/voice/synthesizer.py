@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import onnxruntime
 from piper import PiperVoice, SynthesisConfig
 from piper.config import PiperConfig
 
@@ -123,18 +124,22 @@ class PersonaVoice:
         """The whole line as int16 mono audio (blocking)."""
         return Audio(np.concatenate(list(self.pieces(text))), self.sample_rate)
 
-    def pieces(self, text: str) -> Generator[np.ndarray, None, None]:
+    def pieces(self, text: str, run_options: onnxruntime.RunOptions | None = None
+               ) -> Generator[np.ndarray, None, None]:
         """The line as int16 pieces, each yielded as soon as it is made (blocking).
 
         Untreated, a piece is a decoder window; treated, a sentence (the first in two),
-        with empty pieces between its windows (points where it may be paused).
+        with empty pieces between its windows (points where it may be paused). A run
+        cut short through `run_options.terminate` yields an empty piece and runs again
+        on the next step (vits.preemptible).
         """
         sentences = [phonemes for phonemes in self.piper.phonemize(text) if phonemes]
         if not sentences:
             raise VoiceError(f"voice {self.persona_id}: Piper produced no audio for {text!r}")
         try:
             for index, phonemes in enumerate(sentences):
-                windows = (window * self.gain for window in self._windows(phonemes))
+                windows = (window * self.gain
+                           for window in self._windows(phonemes, run_options=run_options))
                 if self.treatment is None:
                     yield from (soft_limit(window) for window in windows)
                 else:
@@ -147,7 +152,8 @@ class PersonaVoice:
         return np.concatenate([window for phonemes in self.piper.phonemize(text) if phonemes
                                for window in self._windows(phonemes, noise)])
 
-    def _windows(self, phonemes: list[str], noise: bool = True) -> Iterator[np.ndarray]:
+    def _windows(self, phonemes: list[str], noise: bool = True,
+                 run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
         ids = self.piper.phonemes_to_ids(phonemes)
         settings = self.settings
         # Piper's own inputs (PiperVoice.phoneme_ids_to_audio), noise off to calibrate.
@@ -161,11 +167,14 @@ class PersonaVoice:
             speaker = settings.speaker_id
             feed["sid"] = np.array([config.default_speaker_id if speaker is None else speaker],
                                    dtype=np.int64)
-        yield from sentence_audio(self.piper.session, feed)
+        yield from sentence_audio(self.piper.session, feed, run_options)
 
     def _treated(self, windows: Iterator[np.ndarray], split: bool) -> Iterator[np.ndarray]:
         """A sentence treated whole, or (`split`) its head first and then the rest."""
         head, rest = next(windows), list[np.ndarray]()
+        while not len(head):  # points to pause before the first window (vits.stream)
+            yield NO_AUDIO
+            head = next(windows)
         rate = self.sample_rate
         low, high = (int(seconds * rate) for seconds in HEAD_SECONDS)
         if not split or len(head) < high + int(TAIL_CONTEXT_SECONDS * rate):

@@ -1,0 +1,68 @@
+"""What the daemon keeps in memory (its RSS budget under load: docs/pi.md)."""
+
+import subprocess
+import sys
+import tracemalloc
+
+from edgecoach.coach.generator import LONGER_JOINS
+from edgecoach.coach.language import NgramSupport, Situation
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE
+from edgecoach.paths import MODELS_DIR
+
+# 27 MB as sets of separate strings, 11 MB as tuples of interned tokens; each follower
+# now also carries the situations of the lines that have it (a shared int mask): 18 MB
+# (45 MB as a dict per context).
+NGRAM_BUDGET_MB = 20
+SITUATION_BUDGET_MB = 9  # 10 MB with a string per feature and label, 8 MB interned
+
+
+def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
+    bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+    tracemalloc.start()
+    try:
+        support = NgramSupport(orders=LONGER_JOINS)
+        for line in bank.lines:
+            support.add((line.persona, line.trigger), line.text, line.tags)
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
+    first = bank.lines[0]
+    everything = Situation(first.tags, frozenset({"hr", "rest", "reps", "weight", "exercise",
+                                                  "set", "strain", "sleep", "duration"}))
+    assert support.unsupported((first.persona, first.trigger), first.text, everything) is None
+
+
+SITUATION_PROBE = """
+import tracemalloc
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE
+from edgecoach.coach.situation import SituationCheck
+from edgecoach.paths import MODELS_DIR
+bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+tracemalloc.start()
+check = SituationCheck(bank.lines)
+print(tracemalloc.get_traced_memory()[0] / 2**20)
+"""
+
+
+def test_the_situation_check_stays_within_its_budget() -> None:
+    # In a fresh interpreter: what earlier tests left behind (threads, interned strings)
+    # would blur the count.
+    done = subprocess.run([sys.executable, "-c", SITUATION_PROBE], capture_output=True,
+                          text=True, timeout=120, check=True)
+    held = float(done.stdout)
+    assert held < SITUATION_BUDGET_MB, f"{held:.1f} MB"
+
+
+# Imported only where they are used: the running daemon needs none of them.
+NOT_AT_RUN_TIME = ("tokenizers", "fitdecode", "torch", "pedalboard")
+
+
+def test_the_daemon_imports_no_module_it_does_not_run() -> None:
+    probe = ("import sys, edgecoach.cli, edgecoach.daemon; "
+             f"print(sorted(set({NOT_AT_RUN_TIME!r}) & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
