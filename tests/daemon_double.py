@@ -53,3 +53,6 @@ class QueueDaemonPort:
         level = max(CHATTINESS_MIN, min(CHATTINESS_MAX, level))
         self.chattiness[user_id] = level
         return {"userId": user_id, "direction": direction, "chattiness": level}
+
+    def forget_user(self, user_id: str) -> None:
+        self.chattiness.pop(user_id, None)

@@ -289,6 +289,25 @@ async def test_an_erasure_wins_over_the_events_queued_for_the_user(
     assert set(left.values()) == {0}, {table: n for table, n in left.items() if n}
 
 
+async def test_an_erasure_through_the_api_drops_what_the_daemon_prepared_for_the_user(
+        settings: Settings) -> None:
+    daemon = make_daemon(settings)
+    daemon.parts.store.subscriptions.put(Subscription(user_id="leaver",
+                                                      subscription_type="trainer"))
+    pipeline = daemon.pipeline
+    # stand-ins for a line prepared ahead and one waiting for its voice
+    pipeline._prepared[("leaver", "set-end", 2)] = object()  # type: ignore[assignment]
+    pipeline._prepared[("stayer", "set-end", 2)] = object()  # type: ignore[assignment]
+    pipeline._unvoiced.append(("leaver", "alice", "Good set."))
+    started = await start(daemon)
+    async with started.client() as client:
+        erased = await client.delete("/v1/users/leaver")
+    await started.stop()
+    assert erased.status_code == 200
+    assert [key[0] for key in pipeline._prepared] == ["stayer"]
+    assert not [entry for entry in pipeline._unvoiced if entry[0] == "leaver"]
+
+
 # --- the CLI, as systemd starts it ----------------------------------------------------------
 
 def run_cli(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -143,6 +143,9 @@ class Daemon:
         level = await asyncio.to_thread(self.talk_budget.nudge, user_id, direction)
         return {"userId": user_id, "direction": direction, "chattiness": level}
 
+    def forget_user(self, user_id: str) -> None:
+        self.pipeline.forget_user(user_id)
+
     # Running.
 
     async def run(self) -> None:

@@ -22,3 +22,7 @@ class DaemonPort(Protocol):
     async def talk(self, user_id: str, direction: TalkDirection) -> dict[str, Any]:
         """Make the coach say less or more for `user_id`; returns the new setting."""
         ...
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop what is held in memory for an erased user (lines prepared, clips)."""
+        ...

@@ -70,8 +70,10 @@ async def export_user(user_id: UserIdPath, context: Context) -> dict[str, Any]:
 
 @router.delete("", response_model=UserDeleted)
 async def delete_user(user_id: UserIdPath, context: Context) -> UserDeleted:
-    """Erase the user: every row and every audio clip no other user shares."""
+    """Erase the user: every row, every audio clip no other user shares, and what the
+    daemon holds in memory for them."""
     counts = await asyncio.to_thread(context.store.retention.delete_user, user_id)
+    context.daemon.forget_user(user_id)
     return UserDeleted(user_id=user_id, deleted=counts)
 
 
