@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from edgecoach.audio import NullSink, Player
-from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
+from edgecoach.bench.pi_class import HELP, voice_threads
 from edgecoach.contract import Subscription
 from edgecoach.daemon import Daemon, build_parts
 from edgecoach.forecast import SET_TRIGGERS
@@ -110,10 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--pi-class", action="store_true", help=HELP)
     args = parser.parse_args(argv)
-    threads = None
-    if args.pi_class:
-        threads = PI_CLASS_THREADS
-        print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
+    threads = voice_threads(args.pi_class)
     for recording in RECORDINGS:
         for speculate in (False, True):
             with tempfile.TemporaryDirectory() as data_dir:

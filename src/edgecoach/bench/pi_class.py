@@ -22,3 +22,12 @@ def pin_to_one_core() -> int:
         with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
             os.sched_setaffinity(int(task.name), {core})
     return core
+
+
+def voice_threads(pi_class: bool) -> int | None:
+    """For `--pi-class`: pin this process and say so, and give the voice its one thread;
+    otherwise None (the voice's default pools)."""
+    if not pi_class:
+        return None
+    print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {PI_CLASS_THREADS}")
+    return PI_CLASS_THREADS

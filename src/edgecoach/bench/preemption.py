@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
+from edgecoach.bench.pi_class import HELP, voice_threads
 from edgecoach.catalog import load_catalog
 from edgecoach.settings import load_settings
 from edgecoach.store import Store
@@ -53,10 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--pi-class", action="store_true", help=HELP)
     args = parser.parse_args(argv)
-    threads = None
-    if args.pi_class:
-        threads = PI_CLASS_THREADS
-        print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
+    threads = voice_threads(args.pi_class)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp), voice_threads=threads)
         store = Store.open(Path(tmp) / "edgecoach.db")

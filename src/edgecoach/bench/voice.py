@@ -28,7 +28,7 @@ import onnxruntime
 from piper import PiperVoice
 
 from edgecoach.bench import voice_intelligibility
-from edgecoach.bench.pi_class import HELP, PI_CLASS_THREADS, pin_to_one_core
+from edgecoach.bench.pi_class import HELP, voice_threads
 from edgecoach.catalog import load_catalog
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 from edgecoach.settings import CacheSettings
@@ -159,9 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     if not 0 <= args.intelligibility_lines <= len(voice_intelligibility.INTELLIGIBILITY_LINES):
         parser.error(f"--intelligibility-lines must be 0-"
                      f"{len(voice_intelligibility.INTELLIGIBILITY_LINES)}")
-    threads = PI_CLASS_THREADS if args.pi_class else None
-    if args.pi_class:
-        print(f"pi-class: pinned to core {pin_to_one_core()}, voice threads {threads}")
+    threads = voice_threads(args.pi_class)
     catalog = load_catalog(CONFIG_DIR)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "bench.db")
