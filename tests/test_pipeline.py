@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from edgecoach.audio import NullSink, Player
+from edgecoach.coach.checks import normalized
 from edgecoach.contract import Subscription, WorkoutContext, WorkoutEvent
 from edgecoach.daemon import build_parts
 from edgecoach.paths import DATA_DIR
@@ -277,3 +278,30 @@ async def test_the_device_state_an_app_reports_is_honoured(parts: Parts) -> None
     assert muted.status == "suppressed" and "audioEnabled" in (muted.reason or "")
     assert muted.response is None and parts.player.queued == queued_before
     await pipeline.close()
+
+
+async def test_laps_of_a_run_are_not_coached_with_one_line_again_and_again(
+        parts: Parts) -> None:
+    """Laps of a recorded run, one after the other (no rest): a lap's line prepared ahead
+    knows no time yet, and few lines need neither rest nor time; rather than one said
+    lately, the lap's own event writes its line (the demo said one line four laps
+    running)."""
+    parts.store.subscriptions.put(Subscription(user_id=USER, subscription_type="trainer",
+                                               preferred_persona="alice"))
+    TalkBudget(parts.store.database).set_chattiness(USER, "chatty")
+    pipeline = CoachingPipeline(parts)
+    said = []
+    for lap in range(1, 6):
+        run = {"exercise": "run", "set_number": lap, "total_sets": 5, "last_set": lap == 5}
+        seconds = 300 + 7 * lap
+        for trigger, at, extra in (
+                ("set-start", 0, {}),
+                ("set-end", seconds, {"duration_seconds": seconds, "heart_rate": 150})):
+            await rest(pipeline)
+            outcome = await pipeline.handle(WorkoutEvent(
+                trigger_id=trigger, user_id=USER, timestamp=1000 + 400 * lap + at,
+                context=WorkoutContext(**run, **extra)))
+            if trigger == "set-end" and outcome.status == "spoken":
+                said.append(normalized(outcome.response.text_content))
+    await pipeline.close()
+    assert len(said) == 5 and len(set(said)) == 5, said
