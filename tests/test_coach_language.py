@@ -6,6 +6,7 @@ from edgecoach.coach.checks import template_problem
 from edgecoach.coach.language import (
     NgramSupport,
     Situation,
+    bare_range,
     dangling_phrase,
     disagreement,
     exercise_number,
@@ -37,6 +38,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("Hello and welcome! For our first session, and I'm so glad you're here.", dangling_phrase),
     ("Your heart is calm at {hr}. With strain at {strain}, so let's rest.", dangling_phrase),
     ("Well within yourself. After {rest} seconds, then let's go stronger.", dangling_phrase),
+    ("{hr} is high. Let's ease back into the {zone_low} to {zone_high}.", bare_range),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
     if check is None:
@@ -56,6 +58,7 @@ def test_a_broken_line_is_rejected(broken, check) -> None:
     "That was the last {exercise} set, well done.",
     "With strain at {strain} you have room, but sleep was short.",
     "For the last set, take it easy.",
+    "Let's ease back into the {zone_low} to {zone_high} range.",
 ])
 def test_a_correct_line_is_kept(good) -> None:
     assert language_problem(good) is None

@@ -158,6 +158,19 @@ def dangling_phrase(template: str) -> str | None:
     return None
 
 
+# "the {zone_low} to {zone_high}" names a range: a join that drops "range" leaves "into the
+# 124 to 162."
+BARE_RANGE_RE = re.compile(r"\bthe \{zone_low\} to \{zone_high\}(?! (range|zone|band)\b)",
+                           re.IGNORECASE)
+
+
+def bare_range(template: str) -> str | None:
+    """A range of numbers after "the" with no noun ("ease back into the 124 to 162")."""
+    if match := BARE_RANGE_RE.search(template):
+        return f"'{match.group(0)}' needs 'range'"
+    return None
+
+
 def disagreement(template: str) -> str | None:
     """A subject and verb that do not agree ("we is", "we've was")."""
     if match := AGREEMENT_RE.search(template):
@@ -279,4 +292,5 @@ class NgramSupport:
 def language_problem(template: str) -> str | None:
     """The first failure of the corpus-independent checks, or None."""
     return (repeated_words(template) or verbless_sentence(template)
-            or dangling_phrase(template) or disagreement(template) or exercise_number(template))
+            or dangling_phrase(template) or disagreement(template) or exercise_number(template)
+            or bare_range(template))
