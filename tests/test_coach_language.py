@@ -39,6 +39,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("Your heart is calm at {hr}. With strain at {strain}, so let's rest.", dangling_phrase),
     ("Well within yourself. After {rest} seconds, then let's go stronger.", dangling_phrase),
     ("{hr} is high. Let's ease back into the {zone_low} to {zone_high}.", bare_range),
+    ("Set {set}, {reps} reps. After a longer pause.", dangling_phrase),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
     if check is None:
@@ -59,6 +60,7 @@ def test_a_broken_line_is_rejected(broken, check) -> None:
     "With strain at {strain} you have room, but sleep was short.",
     "For the last set, take it easy.",
     "Let's ease back into the {zone_low} to {zone_high} range.",
+    "Under the zone at {hr}. On to lap {set}.",
 ])
 def test_a_correct_line_is_kept(good) -> None:
     assert language_problem(good) is None

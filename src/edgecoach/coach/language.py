@@ -148,13 +148,23 @@ FRONTED_PHRASE_RE = re.compile(
     r"[^,]*),\s+(and|so|but|then)\b", re.IGNORECASE)
 
 
+# A sentence that is only such a phrase, with no comma before its clause: "After a longer
+# pause." ("Under the zone at {hr}." and "On to lap {set}." are good coaching fragments:
+# those prepositions are not here; "From now on ..." opens a clause of its own).
+PHRASE_ONLY_RE = re.compile(r"^\s*(after|before|during|with|without|for|from)\b(?!\s+now on)"
+                            r"[^,]*$", re.IGNORECASE)
+
+
 def dangling_phrase(template: str) -> str | None:
     """A fronted phrase with no verb that hangs on a conjunction ("With strain at {strain},
-    so let's rest."); "With strain at {strain} you have room, but ..." has its clause."""
+    so let's rest."; "With strain at {strain} you have room, but ..." has its clause), or
+    that stands alone as a sentence ("After a longer pause.")."""
     for sentence in SENTENCE_RE.findall(template):
         match = FRONTED_PHRASE_RE.search(sentence)
         if match and not has_verb(words_of(match.group(1))):
             return f"'{match.group(0).strip()}' hangs on nothing"
+        if PHRASE_ONLY_RE.search(sentence.strip()):
+            return f"'{sentence.strip()}' is a phrase, not a sentence"
     return None
 
 
