@@ -15,7 +15,6 @@ from edgecoach.audio import Player
 from edgecoach.audio.earcon import earcon
 from edgecoach.catalog import Catalog
 from edgecoach.coach import CoachPolicy, Decision, GeneratedLine, LineGenerator
-from edgecoach.coach.checks import normalized
 from edgecoach.coach.seeds import content_seed
 from edgecoach.contract import (
     DeviceState,
@@ -290,16 +289,12 @@ class CoachingPipeline:
         # (not even "no heart rate") and fits whatever the strap will say.
         tags = [tag for tag in self.parts.policy.tags_for(probe) if tag not in HEART_RATE_TAGS]
         line = await asyncio.to_thread(self._generate, persona, probe, tags)
-        if line.fallback and await asyncio.to_thread(self._said_lately, user_id, line.text):
+        if line.said_lately:
             # Known ahead, the context has few values and so few lines (no rest, no time
             # yet): rather than a line said lately, the event writes its own.
             return None
         self._prepared[key] = PreparedLine(persona, line, context, tuple(tags))
         return line.text
-
-    def _said_lately(self, user_id: str, text: str) -> bool:
-        recent = self.parts.store.responses.recent_texts(user_id, RECENT_LINES)
-        return normalized(text) in {normalized(said) for said in recent}
 
     async def _voice_prepared(self) -> None:
         """One synthesis at a time; a plan's first lines wait a moment for pre-start."""

@@ -64,6 +64,8 @@ class GeneratedLine:
     condition_tags: tuple[str, ...] = ()
     rejected: tuple[str, ...] = field(default=(), repr=False)  # why candidates failed
     template: str = ""  # the line before its slots were filled
+    # A fallback that had only lines the user heard lately, and so repeats one.
+    said_lately: bool = False
 
 
 class LineGenerator:
@@ -124,10 +126,11 @@ class LineGenerator:
         else:
             text, template, used, rejected, tokens_in, tokens_out = self._from_model(
                 persona_id, trigger, values, tags, recent_set, rng)
-        fallback = text is None
+        fallback, said_lately = text is None, False
         if text is None:
             text, template, used = self._fallback(persona_id, trigger, values, tags,
                                                   recent_set, seed)
+            said_lately = normalized(text) in recent_set
             tokens_out = len(split_tokens(text))
         metadata = ResponseMetadata(
             generation_latency=(time.perf_counter() - started) * 1000,
@@ -135,7 +138,8 @@ class LineGenerator:
         if rejected:
             log.debug("rejected candidates: %s", rejected)
         return GeneratedLine(text, toast_message(trigger.id, context, values, text), fallback,
-                             metadata, tuple(used), tuple(rejected), template or text)
+                             metadata, tuple(used), tuple(rejected), template or text,
+                             said_lately)
 
     def _from_model(self, persona: str, trigger: Trigger, values: dict[str, str],
                     tags: Sequence[str], recent: set[str], rng: np.random.Generator):

@@ -51,8 +51,8 @@ def spoken_duration(seconds: float, whole_minutes: bool = False) -> str:
     if not minutes:
         return _unit(secs, "second")
     if secs == 30:  # "a minute and a half", not "one minute thirty seconds"
-        return ("a minute" if minutes == 1 else f"{number_words(minutes)}") + " and a half" + (
-            "" if minutes == 1 else " minutes")
+        return ("a minute and a half" if minutes == 1
+                else f"{number_words(minutes)} and a half minutes")
     return _unit(minutes, "minute") + (f" {_unit(secs, 'second')}" if secs else "")
 
 

@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,24 +89,26 @@ class SplitVitsSession:
         latent = yield from preemptible(self.encoder, input_feed, run_options)
         yield NO_AUDIO  # between the encoder and the decoder: a point to pause
         for start, end in windows(latent.shape[2]):
-            first, last = (max(0, start - CONTEXT_FRAMES),
-                           min(latent.shape[2], end + CONTEXT_FRAMES))
-            audio = yield from preemptible(
-                self.decoder, {self.latent_name: latent[:, :, first:last]}, run_options)
-            yield cut_context(audio, start, end, first, last)
+            feed, cut = self._window(latent, start, end)
+            yield cut((yield from preemptible(self.decoder, feed, run_options)))
 
     def decode(self, latent: np.ndarray, start: int, end: int) -> np.ndarray:
         """The audio of frames [start, end) of a latent (1, channels, frames)."""
+        feed, cut = self._window(latent, start, end)
+        return cut(self.decoder.run(None, feed)[0])
+
+    def _window(self, latent: np.ndarray, start: int,
+                end: int) -> tuple[dict[str, np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+        """The decoder's feed for frames [start, end) with their context on each side, and
+        what keeps of its audio the samples of [start, end)."""
         first, last = max(0, start - CONTEXT_FRAMES), min(latent.shape[2], end + CONTEXT_FRAMES)
-        audio = self.decoder.run(None, {self.latent_name: latent[:, :, first:last]})[0]
-        return cut_context(audio, start, end, first, last)
 
+        def cut(audio: np.ndarray) -> np.ndarray:
+            audio = audio.reshape(-1)
+            hop = len(audio) // (last - first)
+            return audio[(start - first) * hop:(end - first) * hop]
 
-def cut_context(audio: np.ndarray, start: int, end: int, first: int, last: int) -> np.ndarray:
-    """The samples of frames [start, end) of a window decoded from frames [first, last)."""
-    audio = audio.reshape(-1)
-    hop = len(audio) // (last - first)
-    return audio[(start - first) * hop:(end - first) * hop]
+        return {self.latent_name: latent[:, :, first:last]}, cut
 
 
 def preemptible(session: onnxruntime.InferenceSession, feed: dict[str, Any],
