@@ -262,3 +262,31 @@ def test_a_cue_of_another_movement_is_rejected() -> None:
                             ["bodyweight"]) is None
     hr = {"hr": "170", "zone_low": "140", "zone_high": "165"}
     assert template_problem("Above the zone. Shorten your stride.", hr, ["above-zone"])
+
+
+def test_a_joined_sentence_that_needs_its_own_writer_is_rejected() -> None:
+    support = NgramSupport(n=4)
+    group = ("alice", "workout-end")
+    for text in ("Session complete, and you paced it well.",
+                 "All done, and I'm proud of how you paced it.",
+                 "Heart rate {hr}. Slow your breathing and rest.",
+                 "Ease your breathing and let your shoulders drop.",
+                 "Lovely lap. Ease off and let your breathing settle.",
+                 "Steady heart, steady hands."):
+        support.add(group, text)
+    anything = Situation(slots=frozenset({"hr"}))
+    # each joined at a four-word overlap, each wrong at the seam
+    assert "pronoun" in support.unsupported(group, "Session complete, and you paced it.",
+                                            anything)
+    assert "'breathing' twice" in support.unsupported(
+        group, "Heart rate {hr}. Slow your breathing and let your breathing settle.", anything)
+    # the same shapes as written are kept
+    for written in ("All done, and I'm proud of how you paced it.", "Steady heart, steady hands."):
+        assert support.unsupported(group, written, anything) is None
+
+
+def test_seconds_counted_in_a_rest_said_in_minutes_are_rejected() -> None:
+    line = "Record broken! Enjoy your {rest} seconds, you've earned every one."
+    tags = ["bodyweight", "personal-best"]
+    assert "minutes" in template_problem(line, {"rest": "60"}, tags)
+    assert template_problem(line, {"rest": "45"}, tags) is None

@@ -5,7 +5,7 @@ import string
 from collections.abc import Callable, Collection, Mapping
 
 from edgecoach.coach.language import SENTENCE_RE
-from edgecoach.coach.slots import SLOT_NAMES, slots_in, spoken
+from edgecoach.coach.slots import REST_IN_MINUTES, SLOT_NAMES, slots_in, spoken
 from edgecoach.coach.vocabulary import UNK
 
 # Number words a template may not contain: quantities only come from slots ("one more" is ok).
@@ -61,6 +61,10 @@ SLIGHTLY_RE = re.compile(
     r"\b(crept|creeping|drifted|drifting|edged|edging) (just )?(over|above|under|below)\b",
     re.IGNORECASE)
 SLIGHT_BEATS = 10
+# "Enjoy your {rest} seconds, you've earned every one" is wrong once the rest is said in
+# minutes ("your minute of rest, you've earned every one").
+SECONDS_REFERENT_RE = re.compile(r"\{rest\} seconds\b[^.!?]*\b(every one|each one|them)\b",
+                                 re.IGNORECASE)
 _STRIP = str.maketrans("", "", string.punctuation)
 
 
@@ -99,7 +103,17 @@ def template_problem(template: str, values: Mapping[str, str], tags: Collection[
     for kind, pattern in KIND_WORDS.items():
         if kind in tags and (match := pattern.search(template)):
             return f"says '{match.group(0)}' in a {kind} set"
-    return understated_gap(template, values) or misplaced_cue(template, values)
+    return (understated_gap(template, values) or misplaced_cue(template, values)
+            or lost_referent(template, values))
+
+
+def lost_referent(template: str, values: Mapping[str, str]) -> str | None:
+    """A word that counts the seconds of a rest said in minutes."""
+    rest = values.get("rest", "")
+    if rest.isdigit() and int(rest) >= REST_IN_MINUTES and (
+            match := SECONDS_REFERENT_RE.search(template)):
+        return f"'{match.group(1)}' counts seconds, but the rest is said in minutes"
+    return None
 
 
 def misplaced_cue(template: str, values: Mapping[str, str]) -> str | None:

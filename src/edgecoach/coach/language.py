@@ -202,6 +202,43 @@ def exercise_number(template: str) -> str | None:
 
 SLOT_NAME_RE = re.compile(r"\{([a-z_]+)\}")
 
+# Sentences a join gets wrong more often than right, allowed only as someone wrote them:
+# one that ends on a pronoun, whose referent a seam may have cut off ("and you paced it.",
+# "we'll build on it."), and one that says a content word again a few words on ("Slow your
+# breathing and let your breathing settle"; written parallels such as "Steady heart,
+# steady hands" fall within one piece).
+PRONOUN_END_RE = re.compile(r"\b(it|them|one|that|this)\s*[.!?]*$", re.IGNORECASE)
+_FUNCTION_WORDS = """
+the a an and to of in on at for your you we it is that this with be as so but then now all
+one more let's let up down out
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+ECHO_DISTANCE = 4  # words apart: closer repeats are inside one written piece
+
+
+def echoed_word(sentence: str) -> str | None:
+    """A content word the sentence says again at least ECHO_DISTANCE words on."""
+    first_seen: dict[str, int] = {}
+    for i, word in enumerate(words_of(sentence)):
+        if not word[0].isalpha() or word in FUNCTION_WORDS or len(word) < 4:
+            continue
+        if i - first_seen.setdefault(word, i) >= ECHO_DISTANCE:
+            return word
+    return None
+
+
+def risky_sentence(sentence: str) -> str | None:
+    """Why a sentence is right only as written, or None."""
+    if PRONOUN_END_RE.search(sentence):
+        return "ends on a pronoun"
+    if word := echoed_word(sentence):
+        return f"says '{word}' twice"
+    return None
+
+
+def sentence_key(sentence: str) -> str:
+    return " ".join(words_of(sentence))
+
 
 # Tags that call for care: a line written without one gives the other tags' advice ("You're
 # fresh, push harder" for low strain, after a short night), so where the situation has
@@ -247,6 +284,7 @@ class NgramSupport:
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
         self._masks: dict[int, int] = {}
+        self._risky_written: set[str] = set()  # sentence keys of written risky sentences
 
     def order(self, group: tuple[str, str]) -> int:
         return self.orders.get(group[1], self.n)
@@ -262,6 +300,8 @@ class NgramSupport:
         table = self._next.setdefault(group, {})
         n = self.order(group)
         padded = self._padded(n, text)
+        self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
+                                   if risky_sentence(sentence))
         for i in range(len(padded) - n + 1):
             context, token = tuple(padded[i:i + n - 1]), padded[i + n - 1]
             following = dict(table.get(context, ()))
@@ -296,6 +336,14 @@ class NgramSupport:
             if token not in self.allowed(group, tokens[:i], situation):
                 seen = "".join(tokens[max(0, i - self.order(group) + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
+        return self.unwritten_risk(text)
+
+    def unwritten_risk(self, text: str) -> str | None:
+        """A risky sentence (`risky_sentence`) that no corpus line has as it stands."""
+        for sentence in SENTENCE_RE.findall(text):
+            written = sentence_key(sentence) in self._risky_written
+            if not written and (risk := risky_sentence(sentence)):
+                return f"'{sentence.strip()}' {risk}, and no one wrote it so"
         return None
 
 
