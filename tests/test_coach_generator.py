@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from edgecoach.bench.model import random_context
 from edgecoach.catalog import load_catalog
 from edgecoach.coach import LineGenerator, SamplingSettings, situation_tags
-from edgecoach.coach.checks import DIGITS_RE, normalized, text_problem
+from edgecoach.coach.checks import DIGITS_RE, SLIGHTLY_RE, normalized, text_problem
 from edgecoach.coach.generator import LAST_RESORT
 from edgecoach.coach.language import repeated_words
 from edgecoach.coach.slots import fill, slot_values
@@ -130,6 +130,16 @@ def test_a_line_is_not_said_again_with_only_its_numbers_changed(generator) -> No
                                        recent=said).text)
     assert len({normalized(text) for text in said}) == len(said), said
     assert normalized("Well done on lap 2.") == normalized("well done on lap 1")
+
+
+def test_fallback_skips_a_written_line_wrong_for_the_values(generator) -> None:
+    never = LineGenerator(generator.model, generator.bank, SamplingSettings(rounds=0))
+    far_below = WorkoutContext(heart_rate=105, zone_low=124, zone_high=162)
+    tags = situation_tags("hr-zone", far_below)
+    said = {never.generate("alice", CATALOG.trigger("hr-zone"), far_below, tags, seed=seed,
+                           recent=[]).text for seed in range(60)}
+    assert len(said) > 5
+    assert not [text for text in said if SLIGHTLY_RE.search(text)], said
 
 
 def test_fallback_is_a_fitting_corpus_line(generator) -> None:

@@ -260,6 +260,8 @@ def test_a_cue_of_another_movement_is_rejected() -> None:
                             ["bodyweight"])
     assert template_problem("Good reps. Stand tall and breathe.", {"exercise": "lunge"},
                             ["bodyweight"]) is None
+    assert template_problem("You ran that lap in {duration}.", {"exercise": "row",
+                            "duration": "four minutes"}, ["cardio"])
     hr = {"hr": "170", "zone_low": "140", "zone_high": "165"}
     assert template_problem("Above the zone. Shorten your stride.", hr, ["above-zone"])
 

@@ -49,7 +49,8 @@ NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't
 RUNNING = ("run", "jog", "walk", "sprint")
 OFF_THE_FEET = ("pull-up", "chin-up", "dip", "push-up", "bench", "row", "swim", "ride", "plank")
 EXERCISE_CUES: tuple[tuple[re.Pattern[str], Callable[[str], bool]], ...] = (
-    (re.compile(r"\b(strides?|footstrike|light feet|quick feet|feet light)\b", re.IGNORECASE),
+    (re.compile(r"\b(strides?|footstrike|light feet|quick feet|feet light|you ran)\b",
+                re.IGNORECASE),
      lambda exercise: any(name in exercise for name in RUNNING)),
     (re.compile(r"\bstand tall\b", re.IGNORECASE),
      lambda exercise: not any(name in exercise for name in OFF_THE_FEET)),

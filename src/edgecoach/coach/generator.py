@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from edgecoach.coach.alternative import CausalLM, prompt_for
-from edgecoach.coach.checks import checked, normalized, text_problem, ungrounded_numbers
+from edgecoach.coach.checks import (
+    checked,
+    normalized,
+    template_problem,
+    text_problem,
+    ungrounded_numbers,
+)
 from edgecoach.coach.language import NgramSupport, Situation, language_problem
 from edgecoach.coach.lines import LineBank
 from edgecoach.coach.model import LINES_FILE, CoachModel
@@ -246,6 +252,10 @@ class LineGenerator:
             text = spoken(line.text, values)
             if len(text) <= trigger.max_response_length:
                 usable.append((len(line.tags), text, line.text, sorted(line.tags)))
+        # a written line can still be wrong for these values ("just under the zone" 19
+        # beats under it, "Light feet" on a ride): those only when nothing else fits
+        right = [entry for entry in usable if not template_problem(entry[2], values, tags)]
+        usable = right or usable
         fresh = [entry for entry in usable if normalized(entry[1]) not in recent] or usable
         if not fresh:
             log.warning("no fallback line for %s/%s with tags %s", persona, trigger.id, tags)
