@@ -282,6 +282,12 @@ def test_a_joined_sentence_that_needs_its_own_writer_is_rejected() -> None:
                                             anything)
     assert "'breathing' twice" in support.unsupported(
         group, "Heart rate {hr}. Slow your breathing and let your breathing settle.", anything)
+    support.add(group, "Solid day at strain {strain}. Rest up.")
+    support.add(group, "A good day at strain {strain}. Solid work.")
+    support.add(group, "Solid day's work. Solid rest tonight.")
+    assert "again in another sentence" in support.unsupported(
+        group, "Solid day at strain {strain}. Solid work.", Situation(slots=frozenset({"strain"})))
+    assert support.unsupported(group, "Solid day's work. Solid rest tonight.", anything) is None
     # the same shapes as written are kept
     for written in ("All done, and I'm proud of how you paced it.", "Steady heart, steady hands."):
         assert support.unsupported(group, written, anything) is None

@@ -2,13 +2,6 @@
 
 import subprocess
 import sys
-import tracemalloc
-
-from edgecoach.coach.generator import LONGER_JOINS
-from edgecoach.coach.language import NgramSupport, Situation
-from edgecoach.coach.lines import LineBank
-from edgecoach.coach.model import LINES_FILE
-from edgecoach.paths import MODELS_DIR
 
 # 27 MB as sets of separate strings, 11 MB as tuples of interned tokens; each follower
 # now also carries the situations of the lines that have it (a shared int mask): 18 MB
@@ -16,23 +9,24 @@ from edgecoach.paths import MODELS_DIR
 NGRAM_BUDGET_MB = 20
 SITUATION_BUDGET_MB = 9  # 10 MB with a string per feature and label, 8 MB interned
 
-
-def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
-    bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
-    tracemalloc.start()
-    try:
-        support = NgramSupport(orders=LONGER_JOINS)
-        for line in bank.lines:
-            support.add((line.persona, line.trigger), line.text, line.tags)
-        held = tracemalloc.get_traced_memory()[0] / 2**20
-    finally:
-        tracemalloc.stop()
-    assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
-    first = bank.lines[0]
-    everything = Situation(first.tags, frozenset({"hr", "rest", "reps", "weight", "exercise",
-                                                  "set", "strain", "sleep", "duration"}))
-    assert support.unsupported((first.persona, first.trigger), first.text, everything) is None
-
+NGRAM_PROBE = """
+import tracemalloc
+from edgecoach.coach.generator import LONGER_JOINS
+from edgecoach.coach.language import NgramSupport, Situation
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE
+from edgecoach.paths import MODELS_DIR
+bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+tracemalloc.start()
+support = NgramSupport(orders=LONGER_JOINS)
+for line in bank.lines:
+    support.add((line.persona, line.trigger), line.text, line.tags)
+print(tracemalloc.get_traced_memory()[0] / 2**20)
+first = bank.lines[0]
+everything = Situation(first.tags, frozenset({"hr", "rest", "reps", "weight", "exercise",
+                                              "set", "strain", "sleep", "duration"}))
+assert support.unsupported((first.persona, first.trigger), first.text, everything) is None
+"""
 
 SITUATION_PROBE = """
 import tracemalloc
@@ -47,12 +41,21 @@ print(tracemalloc.get_traced_memory()[0] / 2**20)
 """
 
 
+def held_mb(probe: str) -> float:
+    """What a probe holds, counted in a fresh interpreter: what earlier tests left behind
+    (threads still allocating, interned strings) blurs an in-process count."""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return float(done.stdout)
+
+
+def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
+    held = held_mb(NGRAM_PROBE)
+    assert held < NGRAM_BUDGET_MB, f"{held:.1f} MB"
+
+
 def test_the_situation_check_stays_within_its_budget() -> None:
-    # In a fresh interpreter: what earlier tests left behind (threads, interned strings)
-    # would blur the count.
-    done = subprocess.run([sys.executable, "-c", SITUATION_PROBE], capture_output=True,
-                          text=True, timeout=120, check=True)
-    held = float(done.stdout)
+    held = held_mb(SITUATION_PROBE)
     assert held < SITUATION_BUDGET_MB, f"{held:.1f} MB"
 
 

@@ -227,6 +227,23 @@ def echoed_word(sentence: str) -> str | None:
     return None
 
 
+def content_words(text: str) -> set[str]:
+    return {word for word in words_of(text)
+            if word[0].isalpha() and word not in FUNCTION_WORDS and len(word) >= 4}
+
+
+def echoed_across(text: str) -> str | None:
+    """A content word a later sentence says again ("Solid day at strain {strain}. Solid
+    work.")."""
+    said: set[str] = set()
+    for sentence in SENTENCE_RE.findall(text):
+        words = content_words(sentence)
+        if again := words & said:
+            return min(again)
+        said |= words
+    return None
+
+
 def risky_sentence(sentence: str) -> str | None:
     """Why a sentence is right only as written, or None."""
     if PRONOUN_END_RE.search(sentence):
@@ -284,7 +301,8 @@ class NgramSupport:
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
         self._masks: dict[int, int] = {}
-        self._risky_written: set[str] = set()  # sentence keys of written risky sentences
+        # keys of written risky sentences, and of written lines that echo a word
+        self._risky_written: set[str] = set()
 
     def order(self, group: tuple[str, str]) -> int:
         return self.orders.get(group[1], self.n)
@@ -302,6 +320,8 @@ class NgramSupport:
         padded = self._padded(n, text)
         self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
                                    if risky_sentence(sentence))
+        if echoed_across(text):
+            self._risky_written.add(sentence_key(text))
         for i in range(len(padded) - n + 1):
             context, token = tuple(padded[i:i + n - 1]), padded[i + n - 1]
             following = dict(table.get(context, ()))
@@ -339,11 +359,14 @@ class NgramSupport:
         return self.unwritten_risk(text)
 
     def unwritten_risk(self, text: str) -> str | None:
-        """A risky sentence (`risky_sentence`) that no corpus line has as it stands."""
+        """A risky sentence (`risky_sentence`), or a word said again in a later sentence,
+        that no corpus line has as it stands."""
         for sentence in SENTENCE_RE.findall(text):
             written = sentence_key(sentence) in self._risky_written
             if not written and (risk := risky_sentence(sentence)):
                 return f"'{sentence.strip()}' {risk}, and no one wrote it so"
+        if (word := echoed_across(text)) and sentence_key(text) not in self._risky_written:
+            return f"says '{word}' again in another sentence, and no one wrote it so"
         return None
 
 
