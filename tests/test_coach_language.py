@@ -40,6 +40,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("Well within yourself. After {rest} seconds, then let's go stronger.", dangling_phrase),
     ("{hr} is high. Let's ease back into the {zone_low} to {zone_high}.", bare_range),
     ("Set {set}, {reps} reps. After a longer pause.", dangling_phrase),
+    ("With {sleep} hours of sleep, well done. A lovely start.", dangling_phrase),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
     if check is None:
@@ -288,8 +289,22 @@ def test_a_joined_sentence_that_needs_its_own_writer_is_rejected() -> None:
     assert "again in another sentence" in support.unsupported(
         group, "Solid day at strain {strain}. Solid work.", Situation(slots=frozenset({"strain"})))
     assert support.unsupported(group, "Solid day's work. Solid rest tonight.", anything) is None
+    support.add(group, "Last lap, and your heart rate is steady. Rest well.")
+    support.add(group, "Look, your heart rate barely rose on that lap. Enjoy the rest.")
+    assert "'lap' twice" in support.unsupported(
+        group, "Last lap, and your heart rate barely rose on that lap. Enjoy the rest.",
+        anything)
+    support.add(group, "No old numbers to beat yet. Today you set the first ones.")
+    support.add(group, "Starting line. Today you set the bar.")
+    assert "refers back with 'ones'" in support.unsupported(
+        group, "Starting line. Today you set the first ones.", anything)
+    support.add(group, "Last set. Make these {reps} reps count.")
+    support.add(group, "Stay tall through these {reps} reps.")
+    assert "'Make'" in support.unsupported(group, "Last set. Make these {reps} reps.",
+                                           Situation(slots=frozenset({"reps"})))
     # the same shapes as written are kept
-    for written in ("All done, and I'm proud of how you paced it.", "Steady heart, steady hands."):
+    for written in ("All done, and I'm proud of how you paced it.", "Steady heart, steady hands.",
+                    "No old numbers to beat yet. Today you set the first ones."):
         assert support.unsupported(group, written, anything) is None
 
 

@@ -38,7 +38,7 @@ SEED_MASK = (1 << 64) - 1
 RANKED = 3  # candidates that pass before the best of them is taken
 # Ranking: how much a candidate loses for each share of its word pairs the user heard in
 # their recent lines (the same phrases line after line wear thin).
-FRESHNESS_WEIGHT = 12.0
+FRESHNESS_WEIGHT = 8.0
 # Onboarding lines are long introductions said once: pieces joined at a three-word overlap
 # read as run-ons there ("For our first session, and I'm glad"), so they join at five.
 LONGER_JOINS = {"onboarding": 6}

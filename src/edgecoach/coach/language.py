@@ -142,10 +142,13 @@ def verbless_sentence(template: str) -> str | None:
 
 # A sentence that opens with a phrase of a preposition and joins a clause with "and",
 # "so", "but" or "then" after a comma: "For our first session, and I'm glad you're here",
-# "After two minutes, then let's go".
+# "After two minutes, then let's go". Or that hangs praise on it: "With 9 hours of sleep,
+# well done".
 FRONTED_PHRASE_RE = re.compile(
     r"^\s*((for|with|without|after|before|at|on|in|from|under|over|during|through|by)\b"
     r"[^,]*),\s+(and|so|but|then)\b", re.IGNORECASE)
+FRONTED_PRAISE_RE = re.compile(r"^\s*(with|after|for|at|on)\b[^,]*,\s+well done\b",
+                               re.IGNORECASE)
 
 
 # A sentence that is only such a phrase, with no comma before its clause: "After a longer
@@ -163,6 +166,8 @@ def dangling_phrase(template: str) -> str | None:
         match = FRONTED_PHRASE_RE.search(sentence)
         if match and not has_verb(words_of(match.group(1))):
             return f"'{match.group(0).strip()}' hangs on nothing"
+        if match := FRONTED_PRAISE_RE.search(sentence):
+            return f"'{match.group(0).strip()}' hangs praise on a phrase"
         if PHRASE_ONLY_RE.search(sentence.strip()):
             return f"'{sentence.strip()}' is a phrase, not a sentence"
     return None
@@ -204,42 +209,50 @@ SLOT_NAME_RE = re.compile(r"\{([a-z_]+)\}")
 
 # Sentences a join gets wrong more often than right, allowed only as someone wrote them:
 # one that ends on a pronoun, whose referent a seam may have cut off ("and you paced it.",
-# "we'll build on it."), and one that says a content word again a few words on ("Slow your
-# breathing and let your breathing settle"; written parallels such as "Steady heart,
-# steady hands" fall within one piece).
-PRONOUN_END_RE = re.compile(r"\b(it|them|one|that|this)\s*[.!?]*$", re.IGNORECASE)
+# "we'll build on it."); one that opens with "Make", whose complement a seam may have cut
+# off ("Make these {reps} reps."); and one that says a content word again a few words on
+# ("Slow your breathing and let your breathing settle"; written parallels such as "Steady
+# heart, steady hands" fall within one piece).
+PRONOUN_END_RE = re.compile(r"\b(it|them|ones?|that|this)\s*[.!?]*$", re.IGNORECASE)
+NEEDS_COMPLEMENT_RE = re.compile(r"^\s*make\b", re.IGNORECASE)
+# Lines a join gets wrong: a later sentence that refers back to an earlier one's nouns
+# ("Starting line. Today you set the first ones." took "ones" from a line about numbers),
+# or says one of its content words again ("Solid day at strain {strain}. Solid work.").
+BACK_REFERENCE_RE = re.compile(r"\b(ones|them|they|those)\b", re.IGNORECASE)
 _FUNCTION_WORDS = """
 the a an and to of in on at for your you we it is that this with be as so but then now all
-one more let's let up down out
+one more let's let up down out are was can not has had its our off too may how why who any
+few own way yet nor did get got per his her him she they them their there here what when
+where which will just very been have
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 ECHO_DISTANCE = 4  # words apart: closer repeats are inside one written piece
+
+
+def is_content(word: str) -> bool:
+    return word[0].isalpha() and len(word) >= 3 and word not in FUNCTION_WORDS
 
 
 def echoed_word(sentence: str) -> str | None:
     """A content word the sentence says again at least ECHO_DISTANCE words on."""
     first_seen: dict[str, int] = {}
     for i, word in enumerate(words_of(sentence)):
-        if not word[0].isalpha() or word in FUNCTION_WORDS or len(word) < 4:
+        if not is_content(word):
             continue
         if i - first_seen.setdefault(word, i) >= ECHO_DISTANCE:
             return word
     return None
 
 
-def content_words(text: str) -> set[str]:
-    return {word for word in words_of(text)
-            if word[0].isalpha() and word not in FUNCTION_WORDS and len(word) >= 4}
-
-
-def echoed_across(text: str) -> str | None:
-    """A content word a later sentence says again ("Solid day at strain {strain}. Solid
-    work.")."""
+def risky_line(text: str) -> str | None:
+    """Why a line of several sentences is right only as written, or None."""
     said: set[str] = set()
-    for sentence in SENTENCE_RE.findall(text):
-        words = content_words(sentence)
+    for i, sentence in enumerate(SENTENCE_RE.findall(text)):
+        if i and (match := BACK_REFERENCE_RE.search(sentence)):
+            return f"refers back with '{match.group(0)}'"
+        words = {word for word in words_of(sentence) if is_content(word)}
         if again := words & said:
-            return min(again)
+            return f"says '{min(again)}' again in another sentence"
         said |= words
     return None
 
@@ -248,6 +261,8 @@ def risky_sentence(sentence: str) -> str | None:
     """Why a sentence is right only as written, or None."""
     if PRONOUN_END_RE.search(sentence):
         return "ends on a pronoun"
+    if NEEDS_COMPLEMENT_RE.search(sentence):
+        return "opens with 'Make'"
     if word := echoed_word(sentence):
         return f"says '{word}' twice"
     return None
@@ -320,7 +335,7 @@ class NgramSupport:
         padded = self._padded(n, text)
         self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
                                    if risky_sentence(sentence))
-        if echoed_across(text):
+        if risky_line(text):
             self._risky_written.add(sentence_key(text))
         for i in range(len(padded) - n + 1):
             context, token = tuple(padded[i:i + n - 1]), padded[i + n - 1]
@@ -359,14 +374,14 @@ class NgramSupport:
         return self.unwritten_risk(text)
 
     def unwritten_risk(self, text: str) -> str | None:
-        """A risky sentence (`risky_sentence`), or a word said again in a later sentence,
-        that no corpus line has as it stands."""
+        """A risky sentence (`risky_sentence`) or line (`risky_line`) that no corpus line
+        has as it stands."""
         for sentence in SENTENCE_RE.findall(text):
             written = sentence_key(sentence) in self._risky_written
             if not written and (risk := risky_sentence(sentence)):
                 return f"'{sentence.strip()}' {risk}, and no one wrote it so"
-        if (word := echoed_across(text)) and sentence_key(text) not in self._risky_written:
-            return f"says '{word}' again in another sentence, and no one wrote it so"
+        if (risk := risky_line(text)) and sentence_key(text) not in self._risky_written:
+            return f"{risk}, and no one wrote it so"
         return None
 
 
