@@ -40,6 +40,7 @@ BANK = LineBank.load(MODELS_DIR / "coach" / "lines.jsonl")
     ("Well within yourself. After {rest} seconds, then let's go stronger.", dangling_phrase),
     ("{hr} is high. Let's ease back into the {zone_low} to {zone_high}.", bare_range),
     ("Set {set}, {reps} reps. After a longer pause.", dangling_phrase),
+    ("Your heart's at {hr}, below our zone of {zone_low} to {zone_high} range.", bare_range),
     ("With {sleep} hours of sleep, well done. A lovely start.", dangling_phrase),
 ])
 def test_a_broken_line_is_rejected(broken, check) -> None:
@@ -195,6 +196,8 @@ def test_a_long_rest_is_said_in_minutes() -> None:
         "Use your minute and a half of rest."
     assert fill("Take all {rest} seconds.", {"rest": "150"}) == \
         "Take the full two and a half minutes."
+    assert fill("Give yourself every one of those {rest} seconds.", {"rest": "90"}) == \
+        "Give yourself the full minute and a half."
 
 
 @pytest.mark.parametrize(("template", "tags"), [

@@ -177,12 +177,18 @@ def dangling_phrase(template: str) -> str | None:
 # 124 to 162."
 BARE_RANGE_RE = re.compile(r"\bthe \{zone_low\} to \{zone_high\}(?! (range|zone|band)\b)",
                            re.IGNORECASE)
+# ... or one that names it twice: "below our zone of 118 to 137 range".
+DOUBLED_RANGE_RE = re.compile(r"\b(zone|range|band) of \{zone_low\} to \{zone_high\} "
+                              r"(range|zone|band)\b", re.IGNORECASE)
 
 
 def bare_range(template: str) -> str | None:
-    """A range of numbers after "the" with no noun ("ease back into the 124 to 162")."""
+    """A range of numbers after "the" with no noun ("ease back into the 124 to 162"), or
+    with two ("our zone of 118 to 137 range")."""
     if match := BARE_RANGE_RE.search(template):
         return f"'{match.group(0)}' needs 'range'"
+    if match := DOUBLED_RANGE_RE.search(template):
+        return f"'{match.group(0)}' names the range twice"
     return None
 
 

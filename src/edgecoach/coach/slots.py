@@ -102,9 +102,11 @@ def slots_in(template: str) -> list[str]:
 REST_IN_MINUTES = 60  # a rest this long is said in minutes: "Rest two minutes", not "120 seconds"
 # How a rest in seconds is said in minutes, most specific first. After "your" or "the
 # full" the article goes ({bare}): "during your minute of rest", "the full minute and a
-# half", not "your one minute" or "the full a minute and a half".
+# half", not "your one minute" or "the full a minute and a half"; "every one of those"
+# counts seconds, so it becomes "the full".
 REST_IN_WORDS = (
     ("one of your {rest} seconds", "second of your {bare} of rest"),
+    ("every one of those {rest} seconds", "the full {bare}"),
     ("all {rest} seconds", "the full {bare}"),
     ("your {rest} seconds of", "your {bare} of"),
     ("your {rest} seconds", "your {bare} of rest"),
