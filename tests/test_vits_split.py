@@ -11,9 +11,11 @@ from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import load_piper
 from edgecoach.voice.vits import (
     DECODER_FILE,
+    FIRST_WINDOW_FRAMES,
     MAX_WINDOW_FRAMES,
     SplitVitsSession,
     load_vits_session,
+    windows,
 )
 
 # About 5 s of speech in one sentence: three decoder windows.
@@ -48,6 +50,24 @@ def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
     actual = split.run(None, inputs)[0].reshape(-1)
     assert actual.shape == expected.shape
     assert np.max(np.abs(actual - expected)) < 1e-5  # far under one int16 step
+
+
+FIRST = FIRST_WINDOW_FRAMES
+
+
+@pytest.mark.parametrize("frames", [1, FIRST, FIRST + 1, 3 * FIRST + 1, 3 * FIRST + FIRST // 2,
+                                    431])
+def test_the_windows_cover_a_sentence_short_first(frames: int) -> None:
+    """A short first window (the first audio), a second at most twice as long (decoded
+    while the first plays), none over the max and none of a few frames at the end."""
+    spans = list(windows(frames))
+    assert spans[0][0] == 0 and spans[-1][1] == frames
+    assert all(end == start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+    assert spans[0][1] == min(frames, FIRST_WINDOW_FRAMES)
+    sizes = [end - start for start, end in spans]
+    assert all(0 < size <= MAX_WINDOW_FRAMES for size in sizes)
+    if len(sizes) > 2:
+        assert sizes[1] == 2 * FIRST_WINDOW_FRAMES and sizes[-1] >= FIRST_WINDOW_FRAMES // 2
 
 
 def test_a_damaged_cached_part_is_split_again(voice_files, tmp_path: Path) -> None:

@@ -345,7 +345,7 @@ def test_a_treated_sentence_streams_in_pieces_with_no_seam(
             yield window
 
     pieces, made_after = [], []
-    for piece in alice._treated(counted(), streamed=True):
+    for piece in alice._treated(counted()):
         if len(piece):
             pieces.append(piece)
             made_after.append(len(given))
