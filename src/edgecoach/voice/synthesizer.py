@@ -31,12 +31,6 @@ CALIBRATION_TEXT = "Good work today. Take a breath, stay steady, and get ready f
 # vary less in loudness than under peak normalization (4.1 against 5.3 dB, p5-p95).
 LOUDNESS_DBFS = -23.0
 LIMIT_KNEE = 0.85  # above it, peaks bend smoothly toward full scale instead of clipping
-# A treated sentence is treated as its decoder windows come, until this much of it is
-# out: its start plays while the rest is made. The rest is treated once, whole (the
-# decoder runs several times faster than speech: it is ready before the player gets
-# there). Streamed, a short first sentence no longer left a gap while the next one was
-# decoded and treated whole (2 of 30 corpus lines, up to 0.3 s, at load 4).
-STREAMED_SECONDS = 1.5
 NO_AUDIO = np.zeros(0, dtype=np.int16)
 
 
@@ -155,27 +149,24 @@ class PersonaVoice:
         yield from sentence_audio(self.piper.session, feed, run_options)
 
     def _treated(self, windows: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        """A sentence treated as its first windows come, then the rest. The treatment is
-        causal (treatment.py): the audio decoded so far, treated, is final but for its
-        last LOOKAHEAD_SECONDS, so the pieces join with no seam and make the sentence
-        treated whole. Empty pieces are points to pause (VoiceService)."""
+        """A sentence treated as its windows come. The treatment is causal (treatment.py):
+        the audio decoded so far, treated, is final but for its last LOOKAHEAD_SECONDS,
+        so the pieces join with no seam and make the sentence treated whole. Each window
+        treats the sentence so far again (5 ms a second of speech here): a sentence whose
+        rest was treated once, at its end, left gaps at load 3-4 (2 of 30 corpus lines,
+        up to 0.3 s). Empty pieces are points to pause (VoiceService)."""
         decoded: list[np.ndarray] = []
-        made, treated = 0, None  # samples yielded; the treatment of `decoded`, if made
+        made, treated = 0, np.zeros(0, dtype=np.float32)  # samples yielded; the treatment
         lookahead = int(LOOKAHEAD_SECONDS * self.sample_rate)
-        streamed_until = int(STREAMED_SECONDS * self.sample_rate)
         for window in windows:
             yield NO_AUDIO  # after a decoder run, before a treatment: a point to pause
             if not len(window):  # a run cut short (vits.preemptible)
                 continue
             decoded.append(window)
-            treated = None
-            if made < streamed_until:
-                treated = self._treat(np.concatenate(decoded))
-                final = max(made, len(treated) - lookahead)
-                yield soft_limit(treated[made:final])
-                made = final
-        if treated is None:
             treated = self._treat(np.concatenate(decoded))
+            final = max(made, len(treated) - lookahead)
+            yield soft_limit(treated[made:final])
+            made = final
         yield soft_limit(treated[made:])
 
     def _treat(self, source: np.ndarray) -> np.ndarray:
