@@ -42,9 +42,11 @@ PARTS_LAYOUT = "flow"
 # The first window is short, so a line's first audio comes soon (0.37 s of speech; 96
 # frames took about twice as long to decode); each next one is at most as long as all
 # before it (decoded while they play: a second of 64 frames left a gap at load 4), up
-# to 1.5 s. 192 frames cost 46 MB more at the peak than 128.
+# to 1.1 s. A window's activations, about 32 MB a second of audio with its context, make
+# the daemon's peak: 96 frames kept lines' peaks 10-20 MB under 128 at 1 % more CPU over
+# 40 lines (64: 25 MB, but 15 % more CPU).
 FIRST_WINDOW_FRAMES = 32
-MAX_WINDOW_FRAMES = 128
+MAX_WINDOW_FRAMES = 96
 CONTEXT_FRAMES = 16  # receptive field under 12 frames, measured; 16 for other voices
 # The flow (four couplings of four WaveNet layers, kernel 5) sees 32 frames each side:
 # windowed with 32 frames of context it gives the same latent, bit for bit (24: 3e-5 off).
