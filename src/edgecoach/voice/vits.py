@@ -180,12 +180,13 @@ def preemptible(session: onnxruntime.InferenceSession, feed: dict[str, Any],
 def windows(frames: int) -> Iterator[tuple[int, int]]:
     """[start, end) frame ranges: a short first window, then each at most as long as all
     before it (it is decoded while they play), up to the max; a last one of a few frames
-    is joined to the one before when that stays under the max."""
+    is joined to the one before, or made longer when that would pass the max."""
     start = 0
     while start < frames:
         end = min(frames, start + min(MAX_WINDOW_FRAMES, max(FIRST_WINDOW_FRAMES, start)))
-        if frames - end < FIRST_WINDOW_FRAMES // 2 and frames - start <= MAX_WINDOW_FRAMES:
-            end = frames
+        few = FIRST_WINDOW_FRAMES // 2
+        if frames - end < few:  # a last window of a few frames: joined, or made longer
+            end = frames if frames - start <= MAX_WINDOW_FRAMES else frames - few
         yield start, end
         start = end
 
