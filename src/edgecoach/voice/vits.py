@@ -108,9 +108,16 @@ class SplitVitsSession:
         encoded = yield from preemptible(self.encoder, input_feed, run_options)
         yield NO_AUDIO  # between the encoder and the decoder: a point to pause
         frames = encoded[0].shape[2]
+        whole = None  # the sentence's latent, made after the first window
         for start, end in windows(frames):
             first, last = _with_context(start, end, frames, CONTEXT_FRAMES)
-            latent = yield from self._latent(encoded, first, last, run_options)
+            if whole is None and start == 0:  # the first window's alone: a short run
+                latent = yield from self._latent(encoded, first, last, run_options)
+            else:  # one flow run for the rest: each window's own tripled its work
+                if whole is None:
+                    whole = yield from self._latent(encoded, 0, frames, run_options)
+                    yield NO_AUDIO  # between the flow and the decoder: a point to pause
+                latent = whole[:, :, first:last]
             audio = yield from preemptible(self.decoder, {self.latent_name: latent},
                                            run_options)
             yield _cut(audio[0], first, last, start, end)
