@@ -85,14 +85,15 @@ class SplitVitsSession:
 
     def __init__(self, encoder: Path, decoder: Path, threads: int | None = None,
                  flow: Path | None = None) -> None:
-        # Each session has its own thread pool, whose idle threads spin (busy-wait) for
-        # the next op. The decoder's many small ops gain from it; the encoder's threads
-        # would spin through the decoder's run and take its cores. Measured over the
-        # benchmark's 20 lines against bare Piper: both spinning 1.45x, neither 1.16x,
-        # the decoder alone 1.02-1.04x.
+        # Each session has its own thread pool, whose idle threads may spin (busy-wait)
+        # for the next op. None spins: with short windows a line is many runs, and the
+        # decoder's spinning pool, measured over 40 corpus lines (load 1.4-2), took
+        # 18-21 % more CPU for the same time (29.5 against 34.9 CPU s, 17.4 against
+        # 17.6 s; before the short windows 22.1 against 26.8, 12.9 against 13.7 s). The
+        # encoder's would spin through the decoder's runs and take its cores.
         self.encoder = _session(encoder, spinning=False, threads=threads)
         self.flow = _session(flow, spinning=False, threads=threads) if flow else None
-        self.decoder = _session(decoder, threads=threads)
+        self.decoder = _session(decoder, spinning=False, threads=threads)
         self.latent_name = self.decoder.get_inputs()[0].name
 
     def run(self, output_names: Any, input_feed: dict[str, Any],
