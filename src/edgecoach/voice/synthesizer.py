@@ -102,15 +102,15 @@ class PersonaVoice:
         """The whole line as int16 mono audio (blocking)."""
         return Audio(np.concatenate(list(self.pieces(text))), self.sample_rate)
 
-    def pieces(self, text: str, run_options: onnxruntime.RunOptions | None = None
-               ) -> Generator[np.ndarray, None, None]:
+    def pieces(self, text: str, run_options: onnxruntime.RunOptions | None = None,
+               quick_start: bool = True) -> Generator[np.ndarray, None, None]:
         """The line as int16 pieces, each yielded as soon as it is made (blocking).
 
-        Untreated, a piece is a decoder window; treated, a sentence's first windows
-        each, then its rest, with empty pieces between them (points where it may be
-        paused). A run
-        cut short through `run_options.terminate` yields an empty piece and runs again
-        on the next step (vits.preemptible).
+        A piece is a decoder window (treated, what it made final), with empty pieces
+        between them (points where it may be paused). A run cut short through
+        `run_options.terminate` yields an empty piece and runs again on the next step
+        (vits.preemptible). `quick_start` False (speculation: nobody waits yet): long
+        windows from the start, less work (vits.SplitVitsSession.stream).
         """
         sentences = [phonemes for phonemes in self.piper.phonemize(text) if phonemes]
         if not sentences:
@@ -118,7 +118,8 @@ class PersonaVoice:
         try:
             for phonemes in sentences:
                 windows = (window * self.gain
-                           for window in self._windows(phonemes, run_options=run_options))
+                           for window in self._windows(phonemes, True, run_options,
+                                                       quick_start))
                 if self.treatment is None:
                     yield from (soft_limit(window) for window in windows)
                 else:
@@ -132,7 +133,8 @@ class PersonaVoice:
                                for window in self._windows(phonemes, noise)])
 
     def _windows(self, phonemes: list[str], noise: bool = True,
-                 run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
+                 run_options: onnxruntime.RunOptions | None = None,
+                 quick_start: bool = True) -> Iterator[np.ndarray]:
         ids = self.piper.phonemes_to_ids(phonemes)
         settings = self.settings
         # Piper's own inputs (PiperVoice.phoneme_ids_to_audio), noise off to calibrate.
@@ -146,7 +148,7 @@ class PersonaVoice:
             speaker = settings.speaker_id
             feed["sid"] = np.array([config.default_speaker_id if speaker is None else speaker],
                                    dtype=np.int64)
-        yield from sentence_audio(self.piper.session, feed, run_options)
+        yield from sentence_audio(self.piper.session, feed, run_options, quick_start)
 
     def _treated(self, windows: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """A sentence treated as its windows come. The treatment is causal (treatment.py):

@@ -103,16 +103,20 @@ class SplitVitsSession:
         return [audio.reshape(1, 1, -1)]
 
     def stream(self, input_feed: dict[str, Any],
-               run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
+               run_options: onnxruntime.RunOptions | None = None,
+               quick_start: bool = True) -> Iterator[np.ndarray]:
         """A sentence's audio window by window, each yielded as soon as it is decoded;
-        an empty array after the encoder and after a run cut short (see `preemptible`)."""
+        an empty array after the encoder and after a run cut short (see `preemptible`).
+        `quick_start`: short first windows, the first with a flow run of its own (a
+        line someone waits for); else windows of the max from the start, less work."""
         encoded = yield from preemptible(self.encoder, input_feed, run_options)
         yield NO_AUDIO  # between the encoder and the decoder: a point to pause
         frames = encoded[0].shape[2]
         whole = None  # the sentence's latent, made after the first window
-        for start, end in windows(frames):
+        first_frames = FIRST_WINDOW_FRAMES if quick_start else MAX_WINDOW_FRAMES
+        for start, end in windows(frames, first_frames):
             first, last = _with_context(start, end, frames, CONTEXT_FRAMES)
-            if whole is None and start == 0:  # the first window's alone: a short run
+            if whole is None and start == 0 and quick_start:  # a short run of its own
                 latent = yield from self._latent(encoded, first, last, run_options)
             else:  # one flow run for the rest: each window's own tripled its work
                 if whole is None:
@@ -185,13 +189,13 @@ def preemptible(session: onnxruntime.InferenceSession, feed: dict[str, Any],
         yield NO_AUDIO
 
 
-def windows(frames: int) -> Iterator[tuple[int, int]]:
+def windows(frames: int, first: int = FIRST_WINDOW_FRAMES) -> Iterator[tuple[int, int]]:
     """[start, end) frame ranges: a short first window, then each at most as long as all
     before it (it is decoded while they play), up to the max; a last one of a few frames
     is joined to the one before, or made longer when that would pass the max."""
     start = 0
     while start < frames:
-        end = min(frames, start + min(MAX_WINDOW_FRAMES, max(FIRST_WINDOW_FRAMES, start)))
+        end = min(frames, start + min(MAX_WINDOW_FRAMES, max(first, start)))
         few = FIRST_WINDOW_FRAMES // 2
         if frames - end < few:  # a last window of a few frames: joined, or made longer
             end = frames if frames - start <= MAX_WINDOW_FRAMES else frames - few
@@ -201,11 +205,12 @@ def windows(frames: int) -> Iterator[tuple[int, int]]:
 
 def sentence_audio(session: SplitVitsSession | onnxruntime.InferenceSession,
                    input_feed: dict[str, Any],
-                   run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
-    """Raw float audio of one sentence: in windows when split, else whole; empty arrays
-    are points to pause."""
+                   run_options: onnxruntime.RunOptions | None = None,
+                   quick_start: bool = True) -> Iterator[np.ndarray]:
+    """Raw float audio of one sentence: in windows when split (`quick_start`: see
+    SplitVitsSession.stream), else whole; empty arrays are points to pause."""
     if isinstance(session, SplitVitsSession):
-        yield from session.stream(input_feed, run_options)
+        yield from session.stream(input_feed, run_options, quick_start)
     else:
         audio = yield from preemptible(session, input_feed, run_options)
         yield audio[0].reshape(-1)
