@@ -111,6 +111,10 @@ class DaemonProcess:
                 return int(line.split()[1])
         raise RuntimeError(f"no {field}")
 
+    def reset_peak(self) -> None:
+        """Start VmHWM again from the current VmRSS (Linux's clear_refs, value 5)."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)

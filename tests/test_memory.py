@@ -1,11 +1,19 @@
 """What the daemon keeps in memory (its RSS budget under load: docs/pi.md)."""
 
+import random
 import subprocess
 import sys
 
+from edgecoach.bench.model import random_context
+from edgecoach.catalog import load_catalog
+from edgecoach.coach import LineGenerator, situation_tags
+from edgecoach.coach.generator import ALLOWED_CACHE_SITUATIONS
+from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+
 # 27 MB as sets of separate strings, 11 MB as tuples of interned tokens; each follower
 # now also carries the situations of the lines that have it (a shared int mask): 18 MB
-# (45 MB as a dict per context).
+# (45 MB as a dict per context); 17.4 MB for the corpus of the third reading.
 NGRAM_BUDGET_MB = 20
 SITUATION_BUDGET_MB = 9  # 10 MB with a string per feature and label, 8 MB interned
 
@@ -69,3 +77,27 @@ def test_the_daemon_imports_no_module_it_does_not_run() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_generators_cache_of_allowed_tokens_stays_bounded() -> None:
+    """Every new situation made a cache of its own, kept for ever; now the most recent
+    ALLOWED_CACHE_SITUATIONS stay, and a line evicted from it is written the same again."""
+    catalog = load_catalog(CONFIG_DIR)
+    generator = LineGenerator.load(MODELS_DIR, personas=catalog.personas)
+    rng = random.Random(16)
+
+    def line(number: int) -> str:
+        persona, trigger = PERSONA_IDS[number % 2], TRIGGER_IDS[number % len(TRIGGER_IDS)]
+        context = random_context(trigger, random.Random(number))
+        return generator.generate(persona, catalog.trigger(trigger), context,
+                                  situation_tags(trigger, context), seed=number,
+                                  recent=[]).text
+
+    first = line(0)
+    seen = set()
+    for number in rng.sample(range(1, 10_000), 3 * ALLOWED_CACHE_SITUATIONS):
+        line(number)
+        seen |= generator._allowed_ids.keys()
+        assert len(generator._allowed_ids) <= ALLOWED_CACHE_SITUATIONS
+    assert len(seen) > ALLOWED_CACHE_SITUATIONS  # the bound was really reached
+    assert line(0) == first

@@ -11,9 +11,11 @@ from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import load_piper
 from edgecoach.voice.vits import (
     DECODER_FILE,
+    FIRST_WINDOW_FRAMES,
     MAX_WINDOW_FRAMES,
     SplitVitsSession,
     load_vits_session,
+    windows,
 )
 
 # About 5 s of speech in one sentence: three decoder windows.
@@ -38,7 +40,7 @@ def feeds(voice_files, text: str) -> dict[str, np.ndarray]:
 def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
                                                              tmp_path: Path) -> None:
     split = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
-    assert isinstance(split, SplitVitsSession)
+    assert isinstance(split, SplitVitsSession) and split.flow is not None  # windowed too
     inputs = feeds(voice_files, LONG_SENTENCE)
     latent = split.encoder.run(None, inputs)[0]
     assert latent.shape[2] > 2 * MAX_WINDOW_FRAMES  # the windows really are exercised
@@ -48,6 +50,30 @@ def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
     actual = split.run(None, inputs)[0].reshape(-1)
     assert actual.shape == expected.shape
     assert np.max(np.abs(actual - expected)) < 1e-5  # far under one int16 step
+    # Speculation's long windows from the start: fewer runs, the same samples.
+    quick = [piece for piece in split.stream(inputs) if len(piece)]
+    slow = [piece for piece in split.stream(inputs, quick_start=False) if len(piece)]
+    assert len(slow) < len(quick) and len(slow[0]) == MAX_WINDOW_FRAMES * 256
+    assert np.max(np.abs(np.concatenate(slow) - expected)) < 1e-5
+
+
+FIRST = FIRST_WINDOW_FRAMES
+
+
+@pytest.mark.parametrize("frames", [1, FIRST, FIRST + 1, 3 * FIRST + 1, 3 * FIRST + FIRST // 2,
+                                    431])
+def test_the_windows_cover_a_sentence_short_first(frames: int) -> None:
+    """A short first window (the first audio), then none longer than all before it
+    (decoded while they play; a few frames more for a last one joined) nor than the max,
+    and none of a few frames at the end."""
+    spans = list(windows(frames))
+    assert spans[0][0] == 0 and spans[-1][1] == frames
+    assert all(end == start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+    assert spans[0][1] == FIRST_WINDOW_FRAMES or len(spans) == 1
+    for start, end in spans[1:]:
+        assert 0 < end - start <= min(MAX_WINDOW_FRAMES, start + FIRST_WINDOW_FRAMES // 2)
+    if len(spans) > 1:
+        assert spans[-1][1] - spans[-1][0] >= FIRST_WINDOW_FRAMES // 2
 
 
 def test_a_damaged_cached_part_is_split_again(voice_files, tmp_path: Path) -> None:
@@ -64,5 +90,5 @@ def test_the_voice_sessions_keep_no_arena(voice_files, tmp_path: Path) -> None:
     its largest window (ONNX Runtime's arena would)."""
     session = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
     assert isinstance(session, SplitVitsSession)
-    for part in (session.encoder, session.decoder):
+    for part in (session.encoder, session.flow, session.decoder):
         assert part.get_session_options().enable_cpu_mem_arena is False

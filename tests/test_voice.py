@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,14 @@ from edgecoach.voice.synthesizer import (
     load_piper,
     soft_limit,
 )
-from edgecoach.voice.treatment import HOP_SECONDS, PsolaShift, overlap_add, pitch_periods
+from edgecoach.voice.treatment import (
+    HOP_SECONDS,
+    LOOKAHEAD_SECONDS,
+    PsolaShift,
+    overlap_add,
+    pitch_periods,
+)
+from edgecoach.voice.vits import FIRST_WINDOW_FRAMES
 
 LINE = "Five reps at eighty kilos. Rest now."
 
@@ -304,25 +312,53 @@ def test_a_line_streams_in_pieces_that_make_the_cached_audio(voice: VoiceService
     assert hit.cache_hit and np.array_equal(hit.audio, line.audio)
 
 
-def test_a_treated_head_and_tail_join_where_the_treatment_adds_nothing(
+def test_the_treatment_of_a_prefix_is_final_but_for_its_lookahead(
         shared_voices: dict[str, PersonaVoice]) -> None:
-    """The cut and crossfade of a treated first sentence keep every sample in place:
-    with a treatment that changes nothing, the pieces are the input itself."""
+    """Treated alone, a clip's start gives the samples of the whole clip treated, up to
+    LOOKAHEAD_SECONDS before its end: a sentence can be treated as it is decoded."""
     alice = shared_voices["alice"]
-    identity = PersonaVoice("alice", alice.piper, alice.files, alice.settings,
-                            PsolaShift())
-    identity._treat = lambda source: source  # type: ignore[method-assign]
-    rate = identity.sample_rate
-    rng = np.random.default_rng(7)
-    head, rest = (rng.uniform(-0.5, 0.5, int(seconds * rate)).astype(np.float32)
-                  for seconds in (1.2, 2.0))
-    head[int(0.6 * rate):int(0.65 * rate)] = 0.0  # a word gap: the cut goes there
-    pieces = [piece for piece in identity._treated(iter([head, rest]), split=True)
-              if len(piece)]  # empty pieces are pause points
-    assert len(pieces) == 2
-    assert int(0.6 * rate) <= len(pieces[0]) <= int(0.65 * rate)
-    expected = soft_limit(np.concatenate([head, rest]))
+    source = alice._raw(LONG_LINE, noise=False) * alice.gain
+    whole = alice._treat(source)
+    lookahead = int(LOOKAHEAD_SECONDS * alice.sample_rate)
+    for seconds in (0.3, 0.56, 1.0, 2.2):
+        end = int(seconds * alice.sample_rate)
+        prefix = alice._treat(source[:end])
+        assert np.array_equal(prefix[:end - lookahead], whole[:end - lookahead]), seconds
+
+
+def test_a_treated_sentence_streams_in_pieces_with_no_seam(
+        shared_voices: dict[str, PersonaVoice]) -> None:
+    """Streamed window by window, a treated sentence is the sentence treated whole, sample
+    for sample; its first piece is out after the first window, the level at every join
+    is the sentence's own (no click), and its length is the decoded length."""
+    alice = shared_voices["alice"]
+    rate = alice.sample_rate
+    phonemes = [p for p in alice.piper.phonemize(LONG_LINE) if p][0]
+    windows = [window * alice.gain for window in alice._windows(phonemes, noise=False)
+               if len(window)]
+    assert len(windows) >= 3 and len(windows[0]) == FIRST_WINDOW_FRAMES * 256
+    given: list[int] = []
+
+    def counted() -> Iterator[np.ndarray]:
+        for window in windows:
+            given.append(len(window))
+            yield window
+
+    pieces, made_after = [], []
+    for piece in alice._treated(counted()):
+        if len(piece):
+            pieces.append(piece)
+            made_after.append(len(given))
+    source = np.concatenate(windows)
+    expected = soft_limit(alice._treat(source))
     assert np.array_equal(np.concatenate(pieces), expected)
+    assert abs(len(expected) - len(source)) <= 1
+    assert made_after[0] == 1 and len(pieces) >= 3
+    # The formant resampling rounds the treated length down by a sample or two.
+    assert 0 <= len(windows[0]) - int(LOOKAHEAD_SECONDS * rate) - len(pieces[0]) <= 2
+    steps = np.abs(np.diff(expected.astype(np.int32)))
+    joins = np.cumsum([len(piece) for piece in pieces])[:-1]
+    assert steps[joins - 1].max() <= np.percentile(steps, 99.9)
 
 
 def test_the_limiter_leaves_speech_alone_and_bends_peaks_under_full_scale() -> None:

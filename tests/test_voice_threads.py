@@ -17,7 +17,8 @@ def test_one_thread_sessions_run_with_one_thread_and_speak_the_same(tmp_path: Pa
     single = load_vits_session(files.model, files.sha256, tmp_path, threads=1)
     default = load_vits_session(files.model, files.sha256, tmp_path)
     assert isinstance(single, SplitVitsSession) and isinstance(default, SplitVitsSession)
-    for session in (single.encoder, single.decoder):
+    assert single.flow is not None
+    for session in (single.encoder, single.flow, single.decoder):
         options = session.get_session_options()
         assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -3,8 +3,8 @@
 Loads the voices as the daemon does (config/personas.toml, models/voices.toml) into a
 fresh SQLite file, then prints for 20 typical coaching lines: model load time,
 synthesis p50/p95 and real-time factor per persona, time to first audio (the first
-piece a line streams), our synthesis time over bare `PiperVoice.synthesize` on the
-same lines and settings, cache-hit
+piece a line streams) and the gaps a player starting with it would meet, our synthesis
+time over bare `PiperVoice.synthesize` on the same lines and settings, cache-hit
 lookup+decode p50/p95, each persona's median F0 (Praat, floor 60, ceiling 400),
 formants and speaking rate on the same sentence, and the process peak RSS once the
 voice is loaded and `--fill` lines are cached (read before bare Piper loads its own copy
@@ -92,15 +92,20 @@ def bare_piper_ms(piper: PiperVoice, voice: PersonaVoice, text: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def first_audio_ms(voice: PersonaVoice, text: str) -> float:
-    """The line's first piece: the player starts with it while the rest is made."""
+def first_audio_ms(voice: PersonaVoice, text: str) -> tuple[float, float]:
+    """The line's first piece (the player starts with it while the rest is made), and
+    the longest a player that starts then would wait for a later piece (a gap)."""
     started = time.perf_counter()
-    pieces = voice.pieces(text)
-    while not len(next(pieces)):  # empty pieces are pause points, not audio
-        pass
-    elapsed = (time.perf_counter() - started) * 1000
-    pieces.close()
-    return elapsed
+    first, due, gap = 0.0, 0.0, 0.0  # seconds after `started`
+    for piece in voice.pieces(text):
+        if not len(piece):  # empty pieces are pause points, not audio
+            continue
+        made = time.perf_counter() - started
+        if not first:
+            first = due = made
+        gap = max(gap, made - due)
+        due += len(piece) / voice.sample_rate
+    return first * 1000, gap * 1000
 
 
 def bench_persona(service: VoiceService, persona: str,
@@ -108,7 +113,7 @@ def bench_persona(service: VoiceService, persona: str,
     """Misses through the service, interleaved with bare Piper on the same line."""
     voice = service.voices[persona]
     figures: dict[str, list[float]] = {"miss": [], "synth": [], "bare": [], "rtf": [],
-                                       "rtf_2_4": [], "first": [], "hit": []}
+                                       "rtf_2_4": [], "first": [], "gap": [], "hit": []}
     service.speak(persona, "Warm up the voice.")  # first inference allocates buffers
     for text in LINES:
         started = time.perf_counter()
@@ -118,7 +123,9 @@ def bench_persona(service: VoiceService, persona: str,
         figures["bare"].append(bare_piper_ms(bare, voice, text))
         line = service.speak(persona, text)  # a miss: synthesis + FLAC + SQLite commit
         figures["miss"].append(line.tts_latency_ms)
-        figures["first"].append(first_audio_ms(voice, text))
+        first, gap = first_audio_ms(voice, text)
+        figures["first"].append(first)
+        figures["gap"].append(gap)
         rtf = synth / 1000 / audio.seconds
         figures["rtf"].append(rtf)
         if 2.0 <= audio.seconds <= 4.0:
@@ -208,6 +215,9 @@ def timings(service: VoiceService, fill: int, threads: int | None = None) -> Non
               f"p95 {percentile(figures['rtf_2_4'] or [0], 0.95):.3f}")
         print(f"time to first audio  {ms(figures['first'])}  (the first piece; the line "
               "plays from it)")
+        gaps = [gap for gap in figures["gap"] if gap > 0]
+        print(f"gaps when played as made: {len(gaps)} of {len(LINES)} lines, longest "
+              f"{max(figures['gap']):.0f} ms")
         print(f"cache hit            {ms(figures['hit'])}  (lookup + checksum + FLAC "
               f"decode, {len(figures['hit'])} hits)")
     print(f"\n== the same sentence in both voices: {SAME_SENTENCE!r}")

@@ -56,6 +56,9 @@ def heard_share(text: str, heard: set[tuple[str, str]]) -> float:
 
 
 # Said only if neither the model nor the corpus has a line this context can fill.
+# Situations whose allowed next tokens stay cached, the most recent: each holds about
+# 20 KB, and every new context made a new one (14 MB after 800 varied lines, unbounded).
+ALLOWED_CACHE_SITUATIONS = 64
 LAST_RESORT = {"alice": "Lovely work, keep going.", "aiden": "Good. Keep moving."}
 
 
@@ -192,7 +195,11 @@ class LineGenerator:
 
     def _constraint(self, group: tuple[str, str], situation: Situation) -> Constraint:
         """Next-token ids the corpus n-grams of the situation allow, cached by context."""
-        cache = self._allowed_ids.setdefault((*group, situation), {})
+        cached = (*group, situation)
+        cache = self._allowed_ids.pop(cached, None) or {}
+        self._allowed_ids[cached] = cache  # the most recent last
+        if len(self._allowed_ids) > ALLOWED_CACHE_SITUATIONS:
+            self._allowed_ids.pop(next(iter(self._allowed_ids)), None)
         vocabulary = self.model.vocabulary
         width = self.support.order(group) - 1
 

@@ -163,7 +163,9 @@ class VoiceService:
         error, made = None, []
         control = onnxruntime.RunOptions()  # its `terminate` cuts a speculative step short
         try:
-            pieces = voice.pieces(stream.text, control)
+            # A speculative line starts with long windows (less work); joined, it goes on
+            # with them.
+            pieces = voice.pieces(stream.text, control, quick_start=stream.live)
             while True:
                 with self._turn(stream, control):
                     piece = next(pieces, None)

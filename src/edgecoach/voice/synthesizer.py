@@ -17,7 +17,7 @@ from edgecoach.errors import VoiceError
 from edgecoach.memory import release_freed_heap
 from edgecoach.paths import cache_dir
 from edgecoach.voice.manifest import VoiceFiles
-from edgecoach.voice.treatment import PsolaShift
+from edgecoach.voice.treatment import LOOKAHEAD_SECONDS, PsolaShift
 from edgecoach.voice.vits import load_vits_session, sentence_audio
 
 log = logging.getLogger(__name__)
@@ -31,14 +31,6 @@ CALIBRATION_TEXT = "Good work today. Take a breath, stay steady, and get ready f
 # vary less in loudness than under peak normalization (4.1 against 5.3 dB, p5-p95).
 LOUDNESS_DBFS = -23.0
 LIMIT_KNEE = 0.85  # above it, peaks bend smoothly toward full scale instead of clipping
-# The first sentence of a treated line is treated in two parts, so its start can play
-# while the rest is made: the cut falls at the quietest 10 ms between these bounds (a
-# word gap in most lines: median -59 dB below the sentence), and the two treatments meet
-# in a short crossfade there. Rubber Band's phases differ between runs, so a cut in
-# voiced sound would be heard; in a gap it is not.
-HEAD_SECONDS = (0.3, 0.95)
-SEAM_SECONDS = 0.01
-TAIL_CONTEXT_SECONDS = 0.1  # audio before the cut the tail's treatment starts from
 NO_AUDIO = np.zeros(0, dtype=np.int16)
 
 
@@ -68,20 +60,6 @@ def soft_limit(audio: np.ndarray) -> np.ndarray:
     room = 1.0 - LIMIT_KNEE
     bent = np.sign(audio) * (LIMIT_KNEE + room * np.tanh((magnitude - LIMIT_KNEE) / room))
     return (np.where(magnitude > LIMIT_KNEE, bent, audio) * 32767).astype(np.int16)
-
-
-def quietest_point(audio: np.ndarray, low: int, high: int, frame: int) -> int:
-    """The centre of the quietest `frame`-long stretch starting within [low, high)."""
-    energy = np.convolve(audio[low:high + frame] ** 2, np.ones(frame), "valid")
-    return low + int(np.argmin(energy[:high - low])) + frame // 2
-
-
-def _decoded(windows: Iterator[np.ndarray], into: list[np.ndarray]) -> Iterator[np.ndarray]:
-    """Decode the remaining windows into `into`, yielding no audio after each: a point
-    where the synthesis can give way to a live line (VoiceService)."""
-    for window in windows:
-        into.append(window)
-        yield NO_AUDIO
 
 
 class PersonaVoice:
@@ -124,26 +102,28 @@ class PersonaVoice:
         """The whole line as int16 mono audio (blocking)."""
         return Audio(np.concatenate(list(self.pieces(text))), self.sample_rate)
 
-    def pieces(self, text: str, run_options: onnxruntime.RunOptions | None = None
-               ) -> Generator[np.ndarray, None, None]:
+    def pieces(self, text: str, run_options: onnxruntime.RunOptions | None = None,
+               quick_start: bool = True) -> Generator[np.ndarray, None, None]:
         """The line as int16 pieces, each yielded as soon as it is made (blocking).
 
-        Untreated, a piece is a decoder window; treated, a sentence (the first in two),
-        with empty pieces between its windows (points where it may be paused). A run
-        cut short through `run_options.terminate` yields an empty piece and runs again
-        on the next step (vits.preemptible).
+        A piece is a decoder window (treated, what it made final), with empty pieces
+        between them (points where it may be paused). A run cut short through
+        `run_options.terminate` yields an empty piece and runs again on the next step
+        (vits.preemptible). `quick_start` False (speculation: nobody waits yet): long
+        windows from the start, less work (vits.SplitVitsSession.stream).
         """
         sentences = [phonemes for phonemes in self.piper.phonemize(text) if phonemes]
         if not sentences:
             raise VoiceError(f"voice {self.persona_id}: Piper produced no audio for {text!r}")
         try:
-            for index, phonemes in enumerate(sentences):
+            for phonemes in sentences:
                 windows = (window * self.gain
-                           for window in self._windows(phonemes, run_options=run_options))
+                           for window in self._windows(phonemes, True, run_options,
+                                                       quick_start))
                 if self.treatment is None:
                     yield from (soft_limit(window) for window in windows)
                 else:
-                    yield from self._treated(windows, split=index == 0)
+                    yield from self._treated(windows)
         finally:
             release_freed_heap()
 
@@ -153,7 +133,8 @@ class PersonaVoice:
                                for window in self._windows(phonemes, noise)])
 
     def _windows(self, phonemes: list[str], noise: bool = True,
-                 run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
+                 run_options: onnxruntime.RunOptions | None = None,
+                 quick_start: bool = True) -> Iterator[np.ndarray]:
         ids = self.piper.phonemes_to_ids(phonemes)
         settings = self.settings
         # Piper's own inputs (PiperVoice.phoneme_ids_to_audio), noise off to calibrate.
@@ -167,33 +148,28 @@ class PersonaVoice:
             speaker = settings.speaker_id
             feed["sid"] = np.array([config.default_speaker_id if speaker is None else speaker],
                                    dtype=np.int64)
-        yield from sentence_audio(self.piper.session, feed, run_options)
+        yield from sentence_audio(self.piper.session, feed, run_options, quick_start)
 
-    def _treated(self, windows: Iterator[np.ndarray], split: bool) -> Iterator[np.ndarray]:
-        """A sentence treated whole, or (`split`) its head first and then the rest."""
-        head, rest = next(windows), list[np.ndarray]()
-        while not len(head):  # points to pause before the first window (vits.stream)
-            yield NO_AUDIO
-            head = next(windows)
-        rate = self.sample_rate
-        low, high = (int(seconds * rate) for seconds in HEAD_SECONDS)
-        if not split or len(head) < high + int(TAIL_CONTEXT_SECONDS * rate):
-            yield from _decoded(windows, rest)
-            yield soft_limit(self._treat(np.concatenate([head, *rest])))
-            return
-        yield NO_AUDIO  # between the decoder and the treatment: a point to pause
-        seam = int(SEAM_SECONDS * rate)
-        cut = quietest_point(head, low, high, seam)
-        treated_head = self._treat(head)
-        yield soft_limit(treated_head[:cut - seam // 2])
-        yield from _decoded(windows, rest)
-        context = int(TAIL_CONTEXT_SECONDS * rate)
-        tail = self._treat(np.concatenate([head[cut - context:], *rest]))
-        fade = np.linspace(0.0, 1.0, seam, dtype=np.float32)
-        offset = context - seam // 2
-        joined = (treated_head[cut - seam // 2:cut - seam // 2 + seam] * (1 - fade)
-                  + tail[offset:offset + seam] * fade)
-        yield soft_limit(np.concatenate([joined, tail[offset + seam:]]))
+    def _treated(self, windows: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """A sentence treated as its windows come. The treatment is causal (treatment.py):
+        the audio decoded so far, treated, is final but for its last LOOKAHEAD_SECONDS,
+        so the pieces join with no seam and make the sentence treated whole. Each window
+        treats the sentence so far again (5 ms a second of speech here): a sentence whose
+        rest was treated once, at its end, left gaps at load 3-4 (2 of 30 corpus lines,
+        up to 0.3 s). Empty pieces are points to pause (VoiceService)."""
+        decoded: list[np.ndarray] = []
+        made, treated = 0, np.zeros(0, dtype=np.float32)  # samples yielded; the treatment
+        lookahead = int(LOOKAHEAD_SECONDS * self.sample_rate)
+        for window in windows:
+            yield NO_AUDIO  # after a decoder run, before a treatment: a point to pause
+            if not len(window):  # a run cut short (vits.preemptible)
+                continue
+            decoded.append(window)
+            treated = self._treat(np.concatenate(decoded))
+            final = max(made, len(treated) - lookahead)
+            yield soft_limit(treated[made:final])
+            made = final
+        yield soft_limit(treated[made:])
 
     def _treat(self, source: np.ndarray) -> np.ndarray:
         assert self.treatment is not None and self.settings.pitch_median_hz is not None

@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,25 @@ import onnxruntime
 log = logging.getLogger(__name__)
 
 DECODER_FIRST_NODE = "/dec/conv_pre/Conv"
+# The flow's inputs in Piper's export: the prior with its noise (z_p) and the frame mask.
+FLOW_INPUTS = ("/Add_output_0", "/Cast_2_output_0")
 ENCODER_FILE, DECODER_FILE, WHOLE_MARK = "encoder.onnx", "decoder.onnx", "unsplittable"
-# The first window is short, so a line's first audio comes soon (1.1 s of speech, about
-# 40 ms to decode here); the rest of a sentence decodes in equal windows up to 1.5 s.
-# 192 frames cost 46 MB more at the peak than 128.
-FIRST_WINDOW_FRAMES = 96
-MAX_WINDOW_FRAMES = 128
+FLOW_FILE = "flow.onnx"
+# In the parts' directory name: an older split's parts are not read (nor deleted: an
+# older version of the daemon may still use them, e.g. beside this one while testing).
+PARTS_LAYOUT = "flow"
+# The first window is short, so a line's first audio comes soon (0.37 s of speech; 96
+# frames took about twice as long to decode); each next one is at most as long as all
+# before it (decoded while they play: a second of 64 frames left a gap at load 4), up
+# to 1.1 s. A window's activations, about 32 MB a second of audio with its context, make
+# the daemon's peak: 96 frames kept lines' peaks 10-20 MB under 128 at 1 % more CPU over
+# 40 lines (64: 25 MB, but 15 % more CPU).
+FIRST_WINDOW_FRAMES = 32
+MAX_WINDOW_FRAMES = 96
 CONTEXT_FRAMES = 16  # receptive field under 12 frames, measured; 16 for other voices
+# The flow (four couplings of four WaveNet layers, kernel 5) sees 32 frames each side:
+# windowed with 32 frames of context it gives the same latent, bit for bit (24: 3e-5 off).
+FLOW_CONTEXT_FRAMES = 32
 NO_AUDIO = np.zeros(0, dtype=np.float32)
 
 
@@ -64,16 +76,24 @@ def _session(model: Path, spinning: bool = True,
 
 
 class SplitVitsSession:
-    """Stands in for Piper's InferenceSession: `run` encodes, then decodes in windows."""
+    """Stands in for Piper's InferenceSession: `run` encodes, then decodes in windows.
 
-    def __init__(self, encoder: Path, decoder: Path, threads: int | None = None) -> None:
-        # Each session has its own thread pool, whose idle threads spin (busy-wait) for
-        # the next op. The decoder's many small ops gain from it; the encoder's threads
-        # would spin through the decoder's run and take its cores. Measured over the
-        # benchmark's 20 lines against bare Piper: both spinning 1.45x, neither 1.16x,
-        # the decoder alone 1.02-1.04x.
+    When the flow is split too (`flow`), the encoder stops at the prior and each window's
+    latent comes from the flow run on that window alone (with its context): the first
+    audio no longer waits for the flow over the whole sentence.
+    """
+
+    def __init__(self, encoder: Path, decoder: Path, threads: int | None = None,
+                 flow: Path | None = None) -> None:
+        # Each session has its own thread pool, whose idle threads may spin (busy-wait)
+        # for the next op. None spins: with short windows a line is many runs, and the
+        # decoder's spinning pool, measured over 40 corpus lines (load 1.4-2), took
+        # 18-21 % more CPU for the same time (29.5 against 34.9 CPU s, 17.4 against
+        # 17.6 s; before the short windows 22.1 against 26.8, 12.9 against 13.7 s). The
+        # encoder's would spin through the decoder's runs and take its cores.
         self.encoder = _session(encoder, spinning=False, threads=threads)
-        self.decoder = _session(decoder, threads=threads)
+        self.flow = _session(flow, spinning=False, threads=threads) if flow else None
+        self.decoder = _session(decoder, spinning=False, threads=threads)
         self.latent_name = self.decoder.get_inputs()[0].name
 
     def run(self, output_names: Any, input_feed: dict[str, Any],
@@ -83,43 +103,85 @@ class SplitVitsSession:
         return [audio.reshape(1, 1, -1)]
 
     def stream(self, input_feed: dict[str, Any],
-               run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
+               run_options: onnxruntime.RunOptions | None = None,
+               quick_start: bool = True) -> Iterator[np.ndarray]:
         """A sentence's audio window by window, each yielded as soon as it is decoded;
-        an empty array after the encoder and after a run cut short (see `preemptible`)."""
-        latent = yield from preemptible(self.encoder, input_feed, run_options)
+        an empty array after the encoder and after a run cut short (see `preemptible`).
+        `quick_start`: short first windows, the first with a flow run of its own (a
+        line someone waits for); else windows of the max from the start, less work."""
+        encoded = yield from preemptible(self.encoder, input_feed, run_options)
         yield NO_AUDIO  # between the encoder and the decoder: a point to pause
-        for start, end in windows(latent.shape[2]):
-            feed, cut = self._window(latent, start, end)
-            yield cut((yield from preemptible(self.decoder, feed, run_options)))
+        frames = encoded[0].shape[2]
+        whole = None  # the sentence's latent, made after the first window
+        first_frames = FIRST_WINDOW_FRAMES if quick_start else MAX_WINDOW_FRAMES
+        for start, end in windows(frames, first_frames):
+            first, last = _with_context(start, end, frames, CONTEXT_FRAMES)
+            if whole is None and start == 0 and quick_start:  # a short run of its own
+                latent = yield from self._latent(encoded, first, last, run_options)
+            else:  # one flow run for the rest: each window's own tripled its work
+                if whole is None:
+                    whole = yield from self._latent(encoded, 0, frames, run_options)
+                    yield NO_AUDIO  # between the flow and the decoder: a point to pause
+                latent = whole[:, :, first:last]
+            audio = yield from preemptible(self.decoder, {self.latent_name: latent},
+                                           run_options)
+            yield _cut(audio[0], first, last, start, end)
+
+    def encode(self, input_feed: dict[str, Any]) -> np.ndarray:
+        """The whole sentence's latent (1, channels, frames), as the decoder takes it."""
+        encoded = self.encoder.run(None, input_feed)
+        return _finished(self._latent(encoded, 0, encoded[0].shape[2], None))
 
     def decode(self, latent: np.ndarray, start: int, end: int) -> np.ndarray:
         """The audio of frames [start, end) of a latent (1, channels, frames)."""
-        feed, cut = self._window(latent, start, end)
-        return cut(self.decoder.run(None, feed)[0])
+        first, last = _with_context(start, end, latent.shape[2], CONTEXT_FRAMES)
+        audio = self.decoder.run(None, {self.latent_name: latent[:, :, first:last]})[0]
+        return _cut(audio, first, last, start, end)
 
-    def _window(self, latent: np.ndarray, start: int,
-                end: int) -> tuple[dict[str, np.ndarray], Callable[[np.ndarray], np.ndarray]]:
-        """The decoder's feed for frames [start, end) with their context on each side, and
-        what keeps of its audio the samples of [start, end)."""
-        first, last = max(0, start - CONTEXT_FRAMES), min(latent.shape[2], end + CONTEXT_FRAMES)
+    def _latent(self, encoded: list[np.ndarray], first: int, last: int,
+                run_options: onnxruntime.RunOptions | None
+                ) -> Generator[np.ndarray, None, np.ndarray]:
+        """Latent frames [first, last): the encoder's, or the flow's run on them and
+        their context (a run cut short yields, as `preemptible`)."""
+        if self.flow is None:
+            return encoded[0][:, :, first:last]
+        low, high = _with_context(first, last, encoded[0].shape[2], FLOW_CONTEXT_FRAMES)
+        feed = {name: tensor[:, :, low:high] for name, tensor in zip(FLOW_INPUTS, encoded,
+                                                                       strict=True)}
+        flowed = yield from preemptible(self.flow, feed, run_options)
+        return flowed[0][:, :, first - low:last - low]
 
-        def cut(audio: np.ndarray) -> np.ndarray:
-            audio = audio.reshape(-1)
-            hop = len(audio) // (last - first)
-            return audio[(start - first) * hop:(end - first) * hop]
 
-        return {self.latent_name: latent[:, :, first:last]}, cut
+def _with_context(start: int, end: int, frames: int, context: int) -> tuple[int, int]:
+    return max(0, start - context), min(frames, end + context)
+
+
+def _cut(audio: np.ndarray, first: int, last: int, start: int, end: int) -> np.ndarray:
+    """Of the audio of frames [first, last), the samples of [start, end)."""
+    audio = audio.reshape(-1)
+    hop = len(audio) // (last - first)
+    return audio[(start - first) * hop:(end - first) * hop]
+
+
+def _finished(steps: Generator[np.ndarray, None, np.ndarray]) -> np.ndarray:
+    """The value of a generator run to its end (its pause points passed over)."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
 
 
 def preemptible(session: onnxruntime.InferenceSession, feed: dict[str, Any],
-                run_options: onnxruntime.RunOptions | None) -> Generator[np.ndarray, None, Any]:
-    """Run `session` to its first output; a run cut short (another thread set
+                run_options: onnxruntime.RunOptions | None
+                ) -> Generator[np.ndarray, None, list[np.ndarray]]:
+    """Run `session` to its outputs; a run cut short (another thread set
     `run_options.terminate`: a live line wants the cores) yields an empty array (a
     point to pause) and runs again once resumed. The caller clears the flag before it
     resumes (VoiceService)."""
     while True:
         try:
-            return session.run(None, feed, run_options)[0]
+            return session.run(None, feed, run_options)
         except Exception:  # onnxruntime's Fail carries no type of its own for this
             if run_options is None or not run_options.terminate:
                 raise
@@ -127,34 +189,37 @@ def preemptible(session: onnxruntime.InferenceSession, feed: dict[str, Any],
         yield NO_AUDIO
 
 
-def windows(frames: int) -> Iterator[tuple[int, int]]:
-    """[start, end) frame ranges: a short first window, then equal ones up to the max."""
-    first = min(frames, FIRST_WINDOW_FRAMES)
-    yield 0, first
-    rest = frames - first
-    if rest <= 0:
-        return
-    size = -(-rest // -(-rest // MAX_WINDOW_FRAMES))
-    for start in range(first, frames, size):
-        yield start, min(frames, start + size)
+def windows(frames: int, first: int = FIRST_WINDOW_FRAMES) -> Iterator[tuple[int, int]]:
+    """[start, end) frame ranges: a short first window, then each at most as long as all
+    before it (it is decoded while they play), up to the max; a last one of a few frames
+    is joined to the one before, or made longer when that would pass the max."""
+    start = 0
+    while start < frames:
+        end = min(frames, start + min(MAX_WINDOW_FRAMES, max(first, start)))
+        few = FIRST_WINDOW_FRAMES // 2
+        if frames - end < few:  # a last window of a few frames: joined, or made longer
+            end = frames if frames - start <= MAX_WINDOW_FRAMES else frames - few
+        yield start, end
+        start = end
 
 
 def sentence_audio(session: SplitVitsSession | onnxruntime.InferenceSession,
                    input_feed: dict[str, Any],
-                   run_options: onnxruntime.RunOptions | None = None) -> Iterator[np.ndarray]:
-    """Raw float audio of one sentence: in windows when split, else whole; empty arrays
-    are points to pause."""
+                   run_options: onnxruntime.RunOptions | None = None,
+                   quick_start: bool = True) -> Iterator[np.ndarray]:
+    """Raw float audio of one sentence: in windows when split (`quick_start`: see
+    SplitVitsSession.stream), else whole; empty arrays are points to pause."""
     if isinstance(session, SplitVitsSession):
-        yield from session.stream(input_feed, run_options)
+        yield from session.stream(input_feed, run_options, quick_start)
     else:
         audio = yield from preemptible(session, input_feed, run_options)
-        yield audio.reshape(-1)
+        yield audio[0].reshape(-1)
 
 
 def load_vits_session(model: Path, sha256: str, cache_dir: Path, threads: int | None = None
                       ) -> SplitVitsSession | onnxruntime.InferenceSession:
     """The voice's graph, split into `cache_dir` the first time a model file is seen."""
-    parts = cache_dir / "voices" / sha256[:32]
+    parts = cache_dir / "voices" / f"{sha256[:32]}-{PARTS_LAYOUT}"
     try:
         return _open_parts(model, parts, threads)
     except Exception as error:  # onnxruntime raises many kinds
@@ -176,11 +241,14 @@ def _open_parts(model: Path, parts: Path,
     if (parts / WHOLE_MARK).is_file():
         log.warning("%s: decoder not found in the graph; it runs whole", model)
         return _session(model, threads=threads)
-    return SplitVitsSession(parts / ENCODER_FILE, parts / DECODER_FILE, threads)
+    flow = parts / FLOW_FILE
+    return SplitVitsSession(parts / ENCODER_FILE, parts / DECODER_FILE, threads,
+                            flow if flow.is_file() else None)
 
 
 def split_model(model: Path, parts: Path) -> None:
-    """Write encoder.onnx and decoder.onnx (or the unsplittable mark) into `parts`."""
+    """Write encoder.onnx, flow.onnx (when the flow's inputs are found) and decoder.onnx
+    (or the unsplittable mark) into `parts`."""
     import onnx
     from onnx.utils import Extractor
 
@@ -194,12 +262,25 @@ def split_model(model: Path, parts: Path) -> None:
     inputs = [tensor.name for tensor in graph.graph.input]
     outputs = [tensor.name for tensor in graph.graph.output]
     extractor = Extractor(graph)
+    produced = {output for node in graph.graph.node for output in node.output}
+    flow_inputs = list(FLOW_INPUTS)
+    flow = extractor.extract_model(flow_inputs, [latent]) if set(flow_inputs) <= produced else None
+    if flow is not None and _self_contained(flow, flow_inputs):
+        split = [(ENCODER_FILE, extractor.extract_model(inputs, flow_inputs)), (FLOW_FILE, flow)]
+    else:  # another export, or a flow that needs more (a speaker): the encoder keeps it
+        split = [(ENCODER_FILE, extractor.extract_model(inputs, [latent]))]
     # The decoder last: its presence says the split is complete (a crash leaves none).
-    for name, model_part in ((ENCODER_FILE, extractor.extract_model(inputs, [latent])),
-                             (DECODER_FILE, extractor.extract_model([latent], outputs))):
+    for name, model_part in [*split, (DECODER_FILE, extractor.extract_model([latent], outputs))]:
         partial = parts / f"{name}.{os.getpid()}.partial"  # two splitting at once
         onnx.save(model_part, str(partial))
         partial.replace(parts / name)
+
+
+def _self_contained(model: Any, inputs: list[str]) -> bool:
+    """Whether every node of `model` reads only `inputs`, initializers or its own outputs."""
+    known = {*inputs, *(tensor.name for tensor in model.graph.initializer),
+             *(output for node in model.graph.node for output in node.output)}
+    return all(not name or name in known for node in model.graph.node for name in node.input)
 
 
 if __name__ == "__main__":
