@@ -45,7 +45,7 @@ KIND_WORDS: dict[str, re.Pattern[str]] = {
 NEGATION_RE = re.compile(r"\b(no|not|without|missing|can't|couldn't|isn't)\b|n't\b",
                          re.IGNORECASE)
 # Cues of one kind of movement ("Light feet" on a bike, "Stand tall" hanging from a bar):
-# each pattern with the exercise names it fits (None: any exercise, or none named).
+# each pattern with a test of the exercise name it fits ("" when none is named).
 RUNNING = ("run", "jog", "walk", "sprint")
 OFF_THE_FEET = ("pull-up", "chin-up", "dip", "push-up", "bench", "row", "swim", "ride", "plank")
 EXERCISE_CUES: tuple[tuple[re.Pattern[str], Callable[[str], bool]], ...] = (

@@ -383,8 +383,8 @@ class NgramSupport:
         """A risky sentence (`risky_sentence`) or line (`risky_line`) that no corpus line
         has as it stands."""
         for sentence in SENTENCE_RE.findall(text):
-            written = sentence_key(sentence) in self._risky_written
-            if not written and (risk := risky_sentence(sentence)):
+            risk = risky_sentence(sentence)
+            if risk and sentence_key(sentence) not in self._risky_written:
                 return f"'{sentence.strip()}' {risk}, and no one wrote it so"
         if (risk := risky_line(text)) and sentence_key(text) not in self._risky_written:
             return f"{risk}, and no one wrote it so"

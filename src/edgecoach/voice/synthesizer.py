@@ -118,8 +118,8 @@ class PersonaVoice:
         try:
             for phonemes in sentences:
                 windows = (window * self.gain
-                           for window in self._windows(phonemes, True, run_options,
-                                                       quick_start))
+                           for window in self._windows(phonemes, run_options=run_options,
+                                                       quick_start=quick_start))
                 if self.treatment is None:
                     yield from (soft_limit(window) for window in windows)
                 else:
