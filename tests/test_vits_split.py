@@ -1,5 +1,7 @@
 """The Piper graph split into encoder and windowed decoder: same audio, bounded windows."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +87,56 @@ def test_a_damaged_cached_part_is_split_again(voice_files, tmp_path: Path) -> No
     assert decoder.stat().st_size > 1_000_000
 
 
-def test_the_voice_sessions_keep_no_arena(voice_files, tmp_path: Path) -> None:
-    """A run's buffers go back to the heap: the daemon does not keep the working set of
-    its largest window (ONNX Runtime's arena would)."""
+def test_only_the_decoder_keeps_an_arena(voice_files, tmp_path: Path) -> None:
+    """The decoder's windows share one arena; the encoder's and flow's buffers (a whole
+    sentence's, of any length) go back to the heap."""
     session = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
     assert isinstance(session, SplitVitsSession)
-    for part in (session.encoder, session.flow, session.decoder):
+    for part in (session.encoder, session.flow):
         assert part.get_session_options().enable_cpu_mem_arena is False
+    decoder = session.decoder.get_session_options()
+    assert decoder.get_session_config_entry("session.use_env_allocators") == "1"
+
+
+SYNTHESIS_PEAK_PROBE = """
+import tempfile
+from pathlib import Path
+from edgecoach.memory import limit_heap_arenas
+limit_heap_arenas()
+from edgecoach.catalog import load_catalog
+from edgecoach.paths import CONFIG_DIR
+from edgecoach.settings import load_settings
+from edgecoach.store import Store
+from edgecoach.voice import VoiceService
+settings = load_settings(data_dir=Path(tempfile.mkdtemp()))
+voice = VoiceService.load(load_catalog(CONFIG_DIR).personas,
+                          Store.open(settings.database_path).database, settings.cache,
+                          settings.models_dir, settings.voice_threads)
+def status(field):
+    with open("/proc/self/status") as lines:
+        return int(next(l for l in lines if l.startswith(field)).split()[1]) / 1024
+voice.speak("aiden", "Good set.")
+with open("/proc/self/clear_refs", "w") as peak:
+    peak.write("5")
+settled = status("VmRSS")
+for persona in ("aiden", "alice"):
+    for text in TEXTS:
+        voice.speak(persona, text)
+print(status("VmHWM") - settled)
+"""
+# Sentences of every length: windows of many sizes, as lines come.
+PEAK_TEXTS = ("Good set.", "Five reps at eighty kilos, then rest for two minutes.",
+              "Your heart is at one sixty two, at the top of our zone, so breathe out slowly "
+              "and let your shoulders drop.", LONG_SENTENCE)
+# Above the settled size, 8 lines: 67-72 MB with every window's buffers from glibc's heap
+# (fragmented by windows of every size), 17-20 MB with the decoder's arena.
+SYNTHESIS_PEAK_BUDGET_MB = 40
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_a_lines_synthesis_peaks_little_above_the_settled_size() -> None:
+    probe = f"TEXTS = {PEAK_TEXTS!r}\n" + SYNTHESIS_PEAK_PROBE
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    peak = float(done.stdout)
+    assert peak < SYNTHESIS_PEAK_BUDGET_MB, f"{peak:.1f} MB over the settled size"
