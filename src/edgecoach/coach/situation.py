@@ -9,9 +9,10 @@ rejected: "we're aiming higher" above the zone, "Back off" with an easy heart ra
 
 import math
 import re
-import sys
 from collections import Counter
 from collections.abc import Collection, Iterable
+
+import numpy as np
 
 from edgecoach.coach.language import SENTENCE_RE
 from edgecoach.coach.lines import CorpusLine
@@ -58,34 +59,68 @@ CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a ca
 TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|\d+(?:\.\d+)?|[!?]")
 
 
-def features(text: str) -> list[str]:
-    """Word unigrams and bigrams; a slot and a number are one token ("<n>"), so a line
-    reads the same before and after its slots are filled."""
-    tokens = ["<n>" if token[0].isdigit() or token[0] == "{" else token
-              for token in TOKEN_RE.findall(text.lower())]
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+def feature_words(text: str) -> list[str]:
+    """The words of a text; a slot and a number are one word ("<n>"), so a line reads the
+    same before and after its slots are filled."""
+    return ["<n>" if token[0].isdigit() or token[0] == "{" else token
+            for token in TOKEN_RE.findall(text.lower())]
+
+
+class FeatureIds:
+    """A text's features, its word unigrams then its bigrams, as int64 keys: a word's id,
+    or a pair of ids. Shared by the classifiers of a check, so each word is stored once."""
+
+    UNKNOWN = -1  # a feature with a word never seen: no classifier has it
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def keys(self, text: str, learn: bool = False) -> list[int]:
+        """The features' keys, in order; with `learn`, new words get ids."""
+        words = feature_words(text)
+        if learn:
+            for word in words:
+                self._ids.setdefault(word, len(self._ids))
+        ids = [self._ids.get(word, self.UNKNOWN) for word in words]
+        pairs = [(a + 1) << 32 | b if a >= 0 and b >= 0 else self.UNKNOWN
+                 for a, b in zip(ids, ids[1:], strict=False)]
+        return ids + pairs
 
 
 class NaiveBayes:
-    """Multinomial naive Bayes with add-one smoothing over `features`."""
+    """Multinomial naive Bayes with add-one smoothing over word unigrams and bigrams.
 
-    def __init__(self, labelled: Iterable[tuple[str, str]]) -> None:
-        self.counts: dict[str, Counter[str]] = {}
-        self.priors: Counter[str] = Counter()
+    Each label's counts are a row of one int32 array, a column per known feature (sorted
+    keys): a Counter of feature strings per label held 8 MB for the checks of the corpus.
+    """
+
+    def __init__(self, labelled: Iterable[tuple[str, str]],
+                 feature_ids: FeatureIds | None = None) -> None:
+        self.feature_ids = feature_ids or FeatureIds()
+        priors: Counter[str] = Counter()
+        counts: dict[str, Counter[int]] = {}
         for label, text in labelled:
-            self.priors[label] += 1
-            # Interned: one string per feature across labels and questions (10 -> 8 MB).
-            self.counts.setdefault(label, Counter()).update(map(sys.intern, features(text)))
-        self.vocabulary = set().union(*self.counts.values()) if self.counts else set()
-        self._totals = {label: sum(c.values()) + len(self.vocabulary)
-                        for label, c in self.counts.items()}
+            priors[label] += 1
+            counts.setdefault(label, Counter()).update(self.feature_ids.keys(text, learn=True))
+        self.labels = list(counts)
+        self.priors = [priors[label] for label in self.labels]
+        known = sorted(set().union(*counts.values()))
+        self._known = np.array(known, dtype=np.int64)
+        self._counts = np.array([[c[key] for key in known] for c in counts.values()],
+                                dtype=np.int32).reshape(len(counts), len(known))
+        self._totals = [sum(c.values()) + len(known) for c in counts.values()]
 
     def log_scores(self, text: str) -> dict[str, float]:
-        total = sum(self.priors.values())
-        known = [f for f in features(text) if f in self.vocabulary]
-        return {label: math.log(self.priors[label] / total) + sum(
-            math.log((counts[f] + 1) / self._totals[label]) for f in known)
-            for label, counts in self.counts.items()}
+        total = sum(self.priors)
+        keys = np.array(self.feature_ids.keys(text), dtype=np.int64)
+        columns = np.minimum(np.searchsorted(self._known, keys), len(self._known) - 1)
+        known = columns[self._known[columns] == keys]
+        # summed in Python, feature by feature, as the scores always were
+        return {label: math.log(prior / total) + sum(
+            math.log((count + 1) / label_total) for count in row)
+            for label, prior, label_total, row
+            in zip(self.labels, self.priors, self._totals, self._counts[:, known].tolist(),
+                   strict=True)}
 
     def posterior(self, text: str) -> dict[str, float]:
         scores = self.log_scores(text)
@@ -115,7 +150,9 @@ class SituationCheck:
             for question in DIRECTIONS:
                 label = direction_of(question, line.tags) or NEUTRAL
                 by_question.setdefault((line.trigger, question), []).append((label, line.text))
-        self._models = {key: NaiveBayes(labelled) for key, labelled in by_question.items()
+        feature_ids = FeatureIds()
+        self._models = {key: NaiveBayes(labelled, feature_ids)
+                        for key, labelled in by_question.items()
                         if len({label for label, _ in labelled} - {NEUTRAL}) >= 2}
 
     def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
