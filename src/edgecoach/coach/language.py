@@ -10,8 +10,9 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
-from edgecoach.coach.grams import ID_TYPE, LAST_ID, GramTable, gram_keys
+from edgecoach.coach.grams import LAST_ID, GramTable, gram_keys, id_bytes
 from edgecoach.coach.lines import CorpusLine
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
@@ -285,7 +286,7 @@ def sentence_key(sentence: str) -> str:
 MUST_CARRY = frozenset({"short-sleep", "strain-high", "strain-peak", "hr-max"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Situation:
     """What a line is for: its tags, and the slots its context can fill."""
 
@@ -319,8 +320,8 @@ class NgramSupport:
         self._tokens: list[str] = []
         self._ids: dict[str, int] = {}
         self._tables: dict[tuple[str, str], GramTable] = {}
-        # lines added since the group's table was built: (padded token ids, situation bit)
-        self._pending: dict[tuple[str, str], list[tuple[list[int], int]]] = {}
+        # lines added since the group's table was built: (padded `id_bytes`, situation bit)
+        self._pending: dict[tuple[str, str], list[tuple[bytes, int]]] = {}
         # group -> the situations of its lines, each with its bit in the table's masks
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
@@ -330,11 +331,12 @@ class NgramSupport:
     @classmethod
     def of_lines(cls, lines: Iterable[CorpusLine],
                  orders: Mapping[str, int] | None = None) -> "NgramSupport":
-        """The support of corpus lines, every table built (not at a group's first line)."""
+        """The support of corpus lines, every table built (not at a group's first query),
+        each as soon as its run of lines ends (the lines of a corpus come by group)."""
         support = cls(orders=orders)
-        for line in lines:
-            support.add((line.persona, line.trigger), line.text, line.tags)
-        for group in list(support._pending):
+        for group, run in groupby(lines, key=lambda line: (line.persona, line.trigger)):
+            for line in run:
+                support.add(group, line.text, line.tags)
             support._table(group)
         return support
 
@@ -354,7 +356,7 @@ class NgramSupport:
         bit = known.setdefault(written_for, len(known))
         n = self.order(group)
         padded = [BOS] * (n - 1) + split_tokens(text) + [EOS]
-        self._pending.setdefault(group, []).append(([self._id(t) for t in padded], bit))
+        self._pending.setdefault(group, []).append((id_bytes([self._id(t) for t in padded]), bit))
         self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
                                    if risky_sentence(sentence))
         if risky_line(text):
@@ -366,12 +368,9 @@ class NgramSupport:
         if group in self._pending:
             n = self.order(group)
             built = self._tables.get(group)
-            masks = dict(built.items()) if built else {}
-            width = n * ID_TYPE.itemsize
-            for ids, bit in self._pending.pop(group):
-                keys = gram_keys(ids, n)
-                for start in range(0, len(keys), width):
-                    key = keys[start:start + width]
+            masks = built.items() if built else {}
+            for line, bit in self._pending.pop(group):
+                for key in gram_keys(line, n):
                     masks[key] = masks.get(key, 0) | 1 << bit
             self._tables[group] = GramTable.build(n, masks)
         return self._tables.get(group)
@@ -394,9 +393,8 @@ class NgramSupport:
         table = self._table(group)
         if table is None or any(token not in self._ids for token in context):
             return set()
-        mask = self._mask(group, situation)
-        return {self._tokens[token] for token, lines
-                in table.followers([self._ids[token] for token in context]) if lines & mask}
+        ids = [self._ids[token] for token in context]
+        return {self._tokens[i] for i in table.followers(ids, self._mask(group, situation))}
 
     def unsupported(self, group: tuple[str, str], text: str,
                     situation: Situation) -> str | None:
@@ -404,11 +402,10 @@ class NgramSupport:
         tokens = split_tokens(text) + [EOS]
         table = self._table(group)
         padded = [BOS] * (n - 1) + tokens
-        lines = (table.masks_of([self._ids.get(token, LAST_ID) for token in padded])
-                 if table else [0] * len(tokens))
-        mask = self._mask(group, situation)
-        for i, found in enumerate(lines):
-            if not found & mask:
+        ids = [self._ids.get(token, LAST_ID) for token in padded]
+        said = table.supported(ids, self._mask(group, situation)) if table else []
+        for i in range(len(tokens)):
+            if i >= len(said) or not said[i]:
                 seen = "".join(tokens[max(0, i - n + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
         return self.unwritten_risk(text)

@@ -106,8 +106,9 @@ class NaiveBayes:
         self.priors = [priors[label] for label in self.labels]
         known = sorted(set().union(*counts.values()))
         self._known = np.array(known, dtype=np.int64)
-        self._counts = np.array([[c[key] for key in known] for c in counts.values()],
-                                dtype=np.int32).reshape(len(counts), len(known))
+        self._counts = np.zeros((len(counts), len(known)), dtype=np.int32)
+        for row, label_counts in zip(self._counts, counts.values(), strict=True):
+            row[:] = np.fromiter((label_counts[key] for key in known), np.int32, len(known))
         self._totals = [sum(c.values()) + len(known) for c in counts.values()]
 
     def log_scores(self, text: str) -> dict[str, float]:
