@@ -9,7 +9,7 @@ rejected: "we're aiming higher" above the zone, "Back off" with an easy heart ra
 
 import math
 import re
-from collections import Counter
+from array import array
 from collections.abc import Collection, Iterable
 
 import numpy as np
@@ -97,19 +97,23 @@ class NaiveBayes:
     def __init__(self, labelled: Iterable[tuple[str, str]],
                  feature_ids: FeatureIds | None = None) -> None:
         self.feature_ids = feature_ids or FeatureIds()
-        priors: Counter[str] = Counter()
-        counts: dict[str, Counter[int]] = {}
+        rows: dict[str, int] = {}  # label -> its row, in the order labels first come
+        priors: list[int] = []
+        keys, key_rows = array("q"), array("q")  # no int object per feature seen
         for label, text in labelled:
-            priors[label] += 1
-            counts.setdefault(label, Counter()).update(self.feature_ids.keys(text, learn=True))
-        self.labels = list(counts)
-        self.priors = [priors[label] for label in self.labels]
-        known = sorted(set().union(*counts.values()))
-        self._known = np.array(known, dtype=np.int64)
-        self._counts = np.zeros((len(counts), len(known)), dtype=np.int32)
-        for row, label_counts in zip(self._counts, counts.values(), strict=True):
-            row[:] = np.fromiter((label_counts[key] for key in known), np.int32, len(known))
-        self._totals = [sum(c.values()) + len(known) for c in counts.values()]
+            row = rows.setdefault(label, len(rows))
+            if row == len(priors):
+                priors.append(0)
+            priors[row] += 1
+            line_keys = self.feature_ids.keys(text, learn=True)
+            keys.extend(line_keys)
+            key_rows.extend([row] * len(line_keys))
+        self.labels = list(rows)
+        self.priors = priors
+        self._known, columns = np.unique(np.frombuffer(keys, np.int64), return_inverse=True)
+        self._counts = np.zeros((len(rows), len(self._known)), dtype=np.int32)
+        np.add.at(self._counts, (np.frombuffer(key_rows, np.int64), columns), 1)
+        self._totals = (self._counts.sum(axis=1) + len(self._known)).tolist()
 
     def log_scores(self, text: str) -> dict[str, float]:
         total = sum(self.priors)
