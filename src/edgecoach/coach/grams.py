@@ -3,83 +3,79 @@
 `NgramSupport` asks two things of it: which tokens may follow a context of n-1 ids, and
 whether each n-gram of a line may be said, in a situation that admits some of the group's
 lines (a bit mask, bit i for the group's i-th situation). Python dicts of tuples held
-17 MB for the shipped corpus (84,000 n-grams); here an n-gram is a fixed-size row of bytes
-in a sorted numpy array, found by binary search, and its lines' situations a row of
-packed bits shared by the n-grams that have the same (about 3 MB in all).
+17 MB for the shipped corpus (84,000 n-grams); here an n-gram is one int, its ids packed,
+in a sorted array found by binary search, with the index of its situations' mask among
+the group's distinct masks (2.8 MB with the rest of the support). Lookups stay in plain
+Python: numpy's overhead per call (tried first) cost more than a bisection of the keys.
 """
 
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-
-# Token ids as big-endian uint32 bytes: rows sort as their id tuples do, so the n-grams
-# that share a context are adjacent, between (context, 0) and (context, LAST_ID).
-ID_TYPE = np.dtype(">u4")
-LAST_ID = 2**32 - 1  # above every real id: no n-gram has it
-WORD = np.dtype("<u8")  # situation bits, 64 to a word, lowest first
-
-
-def id_bytes(ids: list[int]) -> bytes:
-    return np.array(ids, dtype=ID_TYPE).tobytes()
-
-
-def gram_keys(line: bytes, n: int) -> list[bytes]:
-    """The n-grams of a line's `id_bytes`."""
-    width = n * ID_TYPE.itemsize
-    return [line[start:start + width]
-            for start in range(0, len(line) - width + 1, ID_TYPE.itemsize)]
-
-
-def packed(mask: int, words: int) -> np.ndarray:
-    """The low `words` * 64 bits of a mask as an array of words."""
-    low = mask & ((1 << 64 * words) - 1)
-    return np.frombuffer(low.to_bytes(words * WORD.itemsize, "little"), dtype=WORD)
 
 
 @dataclass(frozen=True)
 class GramTable:
-    """Sorted n-gram rows, and for each the index of its situation bits in `situations`."""
+    """Sorted packed n-grams, and for each the index of its mask in `masks`."""
 
     n: int
-    keys: np.ndarray  # void rows of n ids
-    situation_index: np.ndarray  # int32, per row
-    situations: np.ndarray  # (distinct masks, words) of WORD
+    bits: int  # per id in a key
+    keys: Sequence[int]  # array("q"); a list when n ids do not fit in 63 bits
+    mask_index: array  # per key
+    # The distinct masks, each `mask_bytes` long (little-endian): bit i, the group's i-th
+    # situation has lines with the n-gram. One bytes object, not an int per mask, so that
+    # nothing small outlives the build scattered among its freed objects.
+    masks: bytes
+    mask_bytes: int
 
     @classmethod
-    def build(cls, n: int, masks_by_key: dict[bytes, int]) -> "GramTable":
-        row = np.dtype((np.void, n * ID_TYPE.itemsize))
-        keys = np.frombuffer(b"".join(masks_by_key), dtype=row)
-        order = np.argsort(keys, kind="stable")
-        distinct = {mask: i for i, mask in enumerate(dict.fromkeys(masks_by_key.values()))}
-        index = np.fromiter((distinct[mask] for mask in masks_by_key.values()),
-                            dtype=np.int32, count=len(masks_by_key))
-        words = max(1, -(-max(distinct).bit_length() // 64))
-        situations = np.zeros((len(distinct), words), dtype=WORD)
-        for mask, i in distinct.items():
-            situations[i] = packed(mask, words)
-        return cls(n, keys[order], index[order], situations)
+    def build(cls, n: int, masks_by_gram: dict[tuple[int, ...], int]) -> "GramTable":
+        bits = max(max(gram) for gram in masks_by_gram).bit_length() or 1
+        packed = sorted((_packed(gram, bits), mask) for gram, mask in masks_by_gram.items())
+        distinct = {mask: i for i, mask in enumerate(dict.fromkeys(m for _, m in packed))}
+        keys = [key for key, _ in packed]
+        width = (max(distinct).bit_length() + 7) // 8
+        return cls(n, bits, array("q", keys) if n * bits < 64 else keys,
+                   array("I", (distinct[mask] for _, mask in packed)),
+                   b"".join(mask.to_bytes(width, "little") for mask in distinct), width)
 
-    def items(self) -> dict[bytes, int]:
-        """Every n-gram's row bytes and mask: to build a larger table from this one."""
-        data, width = self.keys.tobytes(), self.keys.dtype.itemsize
-        masks = [int.from_bytes(row.tobytes(), "little") for row in self.situations]
-        return {data[row * width:(row + 1) * width]: masks[index]
-                for row, index in enumerate(self.situation_index.tolist())}
+    def mask(self, row: int) -> int:
+        start = self.mask_index[row] * self.mask_bytes
+        return int.from_bytes(self.masks[start:start + self.mask_bytes], "little")
 
-    def _said(self, rows: np.ndarray | slice, admitted: int) -> np.ndarray:
-        """For each of these rows: have lines of an admitted situation its n-gram?"""
-        bits = packed(admitted, self.situations.shape[1])
-        return (self.situations[self.situation_index[rows]] & bits).any(axis=1)
+    def grams(self) -> Iterator[tuple[tuple[int, ...], int]]:
+        """Every n-gram's ids and mask: to build a larger table from this one."""
+        low = (1 << self.bits) - 1
+        for row, key in enumerate(self.keys):
+            ids = tuple((key >> self.bits * (self.n - 1 - i)) & low for i in range(self.n))
+            yield ids, self.mask(row)
 
-    def followers(self, context: list[int], admitted: int) -> list[int]:
-        """The ids that follow these n-1 ids in the admitted situations' lines."""
-        bounds = np.array([[*context, 0], [*context, LAST_ID]], dtype=ID_TYPE)
-        low, high = np.searchsorted(self.keys, bounds.view(self.keys.dtype).ravel()).tolist()
-        following = self.keys[low:high].view(ID_TYPE).reshape(-1, self.n)[:, -1]
-        return following[self._said(slice(low, high), admitted)].tolist()
+    def followers(self, context: Sequence[int], admitted: int) -> list[int]:
+        """The ids that follow these n-1 ids in the lines of the admitted situations."""
+        if any(i >> self.bits for i in context):
+            return []  # an id newer than the table: nothing follows it
+        first = _packed(context, self.bits) << self.bits
+        low = bisect_left(self.keys, first)
+        high = bisect_left(self.keys, first + (1 << self.bits), low)
+        return [self.keys[row] - first for row in range(low, high)
+                if self.mask(row) & admitted]
 
-    def supported(self, ids: list[int], admitted: int) -> list[bool]:
-        """For each n-gram of the ids in turn: is it in the admitted situations' lines?"""
-        grams = np.frombuffer(b"".join(gram_keys(id_bytes(ids), self.n)), dtype=self.keys.dtype)
-        rows = np.minimum(np.searchsorted(self.keys, grams), len(self.keys) - 1)
-        return ((self.keys[rows] == grams) & self._said(rows, admitted)).tolist()
+    def supported(self, ids: Sequence[int], admitted: int) -> list[bool]:
+        """For each n-gram of the ids in turn: is it in the lines of the admitted situations?"""
+        said = []
+        for end in range(self.n, len(ids) + 1):
+            gram = ids[end - self.n:end]
+            key = -1 if any(i >> self.bits for i in gram) else _packed(gram, self.bits)
+            row = bisect_left(self.keys, key)
+            said.append(row < len(self.keys) and self.keys[row] == key
+                        and bool(self.mask(row) & admitted))
+        return said
+
+
+def _packed(ids: Sequence[int], bits: int) -> int:
+    """The ids as one int, the first in the highest bits: keys sort as the id tuples do."""
+    key = 0
+    for i in ids:
+        key = key << bits | i
+    return key

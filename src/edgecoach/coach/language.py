@@ -8,11 +8,12 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 """
 
 import re
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from edgecoach.coach.grams import LAST_ID, GramTable, gram_keys, id_bytes
+from edgecoach.coach.grams import GramTable
 from edgecoach.coach.lines import CorpusLine
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
@@ -300,6 +301,9 @@ class Situation:
                 and line.slots <= self.slots)
 
 
+UNKNOWN = -1  # the id of a token no line of the corpus has
+
+
 class NgramSupport:
     """Which token may follow the last n-1 tokens, in the corpus lines of a situation.
 
@@ -320,8 +324,8 @@ class NgramSupport:
         self._tokens: list[str] = []
         self._ids: dict[str, int] = {}
         self._tables: dict[tuple[str, str], GramTable] = {}
-        # lines added since the group's table was built: (padded `id_bytes`, situation bit)
-        self._pending: dict[tuple[str, str], list[tuple[bytes, int]]] = {}
+        # lines added since the group's table was built: (padded token ids, situation bit)
+        self._pending: dict[tuple[str, str], list[tuple[array, int]]] = {}
         # group -> the situations of its lines, each with its bit in the table's masks
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
@@ -356,7 +360,7 @@ class NgramSupport:
         bit = known.setdefault(written_for, len(known))
         n = self.order(group)
         padded = [BOS] * (n - 1) + split_tokens(text) + [EOS]
-        self._pending.setdefault(group, []).append((id_bytes([self._id(t) for t in padded]), bit))
+        self._pending.setdefault(group, []).append((array("i", map(self._id, padded)), bit))
         self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
                                    if risky_sentence(sentence))
         if risky_line(text):
@@ -368,10 +372,11 @@ class NgramSupport:
         if group in self._pending:
             n = self.order(group)
             built = self._tables.get(group)
-            masks = built.items() if built else {}
-            for line, bit in self._pending.pop(group):
-                for key in gram_keys(line, n):
-                    masks[key] = masks.get(key, 0) | 1 << bit
+            masks = dict(built.grams()) if built else {}
+            for ids, bit in self._pending.pop(group):
+                for end in range(n, len(ids) + 1):
+                    gram = tuple(ids[end - n:end])
+                    masks[gram] = masks.get(gram, 0) | 1 << bit
             self._tables[group] = GramTable.build(n, masks)
         return self._tables.get(group)
 
@@ -402,7 +407,7 @@ class NgramSupport:
         tokens = split_tokens(text) + [EOS]
         table = self._table(group)
         padded = [BOS] * (n - 1) + tokens
-        ids = [self._ids.get(token, LAST_ID) for token in padded]
+        ids = [self._ids.get(token, UNKNOWN) for token in padded]
         said = table.supported(ids, self._mask(group, situation)) if table else []
         for i in range(len(tokens)):
             if i >= len(said) or not said[i]:
