@@ -82,3 +82,19 @@ def test_a_word_the_corpus_never_had_is_unsupported() -> None:
     assert support.unsupported(("aiden", "set-end"), "Good set. Zorbleflax.", anything) == (
         "unseen words 'Good set. Zorbleflax'")
     assert support.allowed(("aiden", "set-end"), ["Zorbleflax"], anything) == set()
+
+
+def test_n_grams_too_long_for_one_machine_word_still_answer() -> None:
+    """30 ids of 5 bits do not fit in 63 bits: the keys are then Python ints in a list."""
+    support = NgramSupport(n=30)
+    group = ("alice", "onboarding")
+    written = "Hello there, and welcome to the very first session of many more sessions to come."
+    support.add(group, written)
+    support.add(group, "Hello there, and welcome back.")
+    table = support._table(group)
+    assert table is not None and isinstance(table.keys, list)
+    assert support.unsupported(group, written, Situation()) is None
+    assert support.allowed(group, split_tokens("Hello there, and welcome"), Situation()) == {
+        " to", " back"}
+    assert support.unsupported(group, "Hello there, and welcome to the very first session.",
+                               Situation())
