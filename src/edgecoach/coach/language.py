@@ -408,9 +408,10 @@ class NgramSupport:
         table = self._table(group)
         padded = [BOS] * (n - 1) + tokens
         ids = [self._ids.get(token, UNKNOWN) for token in padded]
-        said = table.supported(ids, self._mask(group, situation)) if table else []
-        for i in range(len(tokens)):
-            if i >= len(said) or not said[i]:
+        mask = self._mask(group, situation)
+        said = table.supported(ids, mask) if table else [False] * len(tokens)
+        for i, known in enumerate(said):  # the n-gram that ends with tokens[i]
+            if not known:
                 seen = "".join(tokens[max(0, i - n + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
         return self.unwritten_risk(text)
