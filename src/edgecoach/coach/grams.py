@@ -53,13 +53,17 @@ class GramTable:
 
     def followers(self, context: Sequence[int], admitted: int) -> list[int]:
         """The ids that follow these n-1 ids in the lines of the admitted situations."""
-        if any(i >> self.bits for i in context):
+        if max(context) >> self.bits:
             return []  # an id newer than the table: nothing follows it
         first = _packed(context, self.bits) << self.bits
-        low = bisect_left(self.keys, first)
-        high = bisect_left(self.keys, first + (1 << self.bits), low)
-        return [self.keys[row] - first for row in range(low, high)
-                if self.mask(row) & admitted]
+        end = first + (1 << self.bits)
+        following = []
+        row = bisect_left(self.keys, first)
+        while row < len(self.keys) and self.keys[row] < end:  # most contexts have one or two
+            if self.mask(row) & admitted:
+                following.append(self.keys[row] - first)
+            row += 1
+        return following
 
     def supported(self, ids: Sequence[int], admitted: int) -> list[bool]:
         """For each n-gram of the ids in turn: is it in the lines of the admitted situations?"""
