@@ -336,9 +336,10 @@ class NgramSupport:
     def of_lines(cls, lines: Iterable[CorpusLine],
                  orders: Mapping[str, int] | None = None) -> "NgramSupport":
         """The support of corpus lines, every table built (not at a group's first query),
-        each as soon as its run of lines ends (the lines of a corpus come by group)."""
+        each once its lines are in: a group's lines held as ids for a while, not all."""
         support = cls(orders=orders)
-        for group, run in groupby(lines, key=lambda line: (line.persona, line.trigger)):
+        by_group = sorted(lines, key=lambda line: (line.persona, line.trigger))  # stable
+        for group, run in groupby(by_group, key=lambda line: (line.persona, line.trigger)):
             for line in run:
                 support.add(group, line.text, line.tags)
             support._table(group)
