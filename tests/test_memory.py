@@ -12,12 +12,12 @@ from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
 # 27 MB as sets of separate strings, 11 MB as tuples of interned tokens, 17.4 MB with each
-# follower's situations, 2.8 MB as sorted packed ids with an index of their situations.
+# follower's situations, 2.7 MB as sorted packed ids with an index of their situations.
 NGRAM_BUDGET_MB = 3.5
 SITUATION_BUDGET_MB = 2  # 10 MB of strings, 8 MB interned, 1.4 MB as int64 keys and counts
 BANK_BUDGET_MB = 2.5  # 5.9 MB with a __dict__ and a tag set per line, 1.7 MB shared
 # The loaded coach and its first lines, RSS in a fresh interpreter after the imports:
-# 49.7 MB before the compact tables, 26.2 MB after, of which about 10 MB is onnxruntime's
+# 49.7 MB before the compact tables, 26-28 MB after, of which about 10 MB is onnxruntime's
 # one-time set-up (its first session; the voice's sessions would pay it otherwise).
 COACH_BUDGET_MB = 30
 

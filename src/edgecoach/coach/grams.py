@@ -5,7 +5,7 @@ whether each n-gram of a line may be said, in a situation that admits some of th
 lines (a bit mask, bit i for the group's i-th situation). Python dicts of tuples held
 17 MB for the shipped corpus (84,000 n-grams); here an n-gram is one int, its ids packed,
 in a sorted array found by binary search, with the index of its situations' mask among
-the group's distinct masks (2.8 MB with the rest of the support). Lookups stay in plain
+the group's distinct masks (2.7 MB with the rest of the support). Lookups stay in plain
 Python: numpy's overhead per call (tried first) cost more than a bisection of the keys.
 """
 
