@@ -30,14 +30,13 @@ class GramTable:
     mask_bytes: int
 
     @classmethod
-    def build(cls, n: int, masks_by_gram: dict[tuple[int, ...], int]) -> "GramTable":
-        bits = max(max(gram) for gram in masks_by_gram).bit_length() or 1
-        packed = sorted((_packed(gram, bits), mask) for gram, mask in masks_by_gram.items())
-        distinct = {mask: i for i, mask in enumerate(dict.fromkeys(m for _, m in packed))}
-        keys = [key for key, _ in packed]
+    def build(cls, n: int, bits: int, masks_by_key: dict[int, int]) -> "GramTable":
+        """The table of n-grams packed with `bits` per id (`packed`), with their masks."""
+        keys = sorted(masks_by_key)
+        distinct = {mask: i for i, mask in enumerate(dict.fromkeys(masks_by_key.values()))}
         width = (max(distinct).bit_length() + 7) // 8
         return cls(n, bits, array("q", keys) if n * bits < 64 else keys,
-                   array("I", (distinct[mask] for _, mask in packed)),
+                   array("I", (distinct[masks_by_key[key]] for key in keys)),
                    b"".join(mask.to_bytes(width, "little") for mask in distinct), width)
 
     def mask(self, row: int) -> int:
@@ -55,7 +54,7 @@ class GramTable:
         """The ids that follow these n-1 ids in the lines of the admitted situations."""
         if max(context) >> self.bits:
             return []  # an id newer than the table: nothing follows it
-        first = _packed(context, self.bits) << self.bits
+        first = packed(context, self.bits) << self.bits
         end = first + (1 << self.bits)
         following = []
         row = bisect_left(self.keys, first)
@@ -70,14 +69,14 @@ class GramTable:
         said = []
         for end in range(self.n, len(ids) + 1):
             gram = ids[end - self.n:end]
-            key = -1 if any(i >> self.bits for i in gram) else _packed(gram, self.bits)
+            key = -1 if any(i >> self.bits for i in gram) else packed(gram, self.bits)
             row = bisect_left(self.keys, key)
             said.append(row < len(self.keys) and self.keys[row] == key
                         and bool(self.mask(row) & admitted))
         return said
 
 
-def _packed(ids: Sequence[int], bits: int) -> int:
+def packed(ids: Sequence[int], bits: int) -> int:
     """The ids as one int, the first in the highest bits: keys sort as the id tuples do."""
     key = 0
     for i in ids:

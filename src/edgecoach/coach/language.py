@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from edgecoach.coach.grams import GramTable
+from edgecoach.coach.grams import GramTable, packed
 from edgecoach.coach.lines import CorpusLine
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
@@ -372,13 +372,17 @@ class NgramSupport:
         """The group's table, built again first if lines were added to the group."""
         if group in self._pending:
             n = self.order(group)
+            bits = max(1, (len(self._tokens) - 1).bit_length())  # for every id so far
             built = self._tables.get(group)
-            masks = dict(built.grams()) if built else {}
+            masks = {packed(ids, bits): mask for ids, mask in built.grams()} if built else {}
+            last_n = (1 << n * bits) - 1
             for ids, bit in self._pending.pop(group):
-                for end in range(n, len(ids) + 1):
-                    gram = tuple(ids[end - n:end])
-                    masks[gram] = masks.get(gram, 0) | 1 << bit
-            self._tables[group] = GramTable.build(n, masks)
+                key = 0
+                for i, token in enumerate(ids):  # each n-gram's key, as the line rolls on
+                    key = (key << bits | token) & last_n
+                    if i >= n - 1:
+                        masks[key] = masks.get(key, 0) | 1 << bit
+            self._tables[group] = GramTable.build(n, bits, masks)
         return self._tables.get(group)
 
     def _mask(self, group: tuple[str, str], situation: Situation) -> int:
