@@ -17,9 +17,9 @@ NGRAM_BUDGET_MB = 3.5
 SITUATION_BUDGET_MB = 2  # 10 MB of strings, 8 MB interned, 1.4 MB as int64 keys and counts
 BANK_BUDGET_MB = 2.5  # 5.9 MB with a __dict__ and a tag set per line, 1.7 MB shared
 # The loaded coach and its first lines, RSS in a fresh interpreter after the imports:
-# 49.7 MB before the compact tables, 26-28 MB after, of which about 10 MB is onnxruntime's
+# 49.7 MB before the compact tables, 23.4 MB after, of which about 10 MB is onnxruntime's
 # one-time set-up (its first session; the voice's sessions would pay it otherwise).
-COACH_BUDGET_MB = 30
+COACH_BUDGET_MB = 27
 
 NGRAM_PROBE = """
 import tracemalloc

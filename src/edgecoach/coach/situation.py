@@ -150,15 +150,17 @@ class SituationCheck:
     """One classifier per (trigger, direction question) that the corpus has both ways of."""
 
     def __init__(self, lines: Iterable[CorpusLine]) -> None:
-        by_question: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        by_trigger: dict[str, list[CorpusLine]] = {}
         for line in lines:
-            for question in DIRECTIONS:
-                label = direction_of(question, line.tags) or NEUTRAL
-                by_question.setdefault((line.trigger, question), []).append((label, line.text))
+            by_trigger.setdefault(line.trigger, []).append(line)
         feature_ids = FeatureIds()
-        self._models = {key: NaiveBayes(labelled, feature_ids)
-                        for key, labelled in by_question.items()
-                        if len({label for label, _ in labelled} - {NEUTRAL}) >= 2}
+        self._models: dict[tuple[str, str], NaiveBayes] = {}
+        for trigger, written in by_trigger.items():
+            for question in DIRECTIONS:
+                labels = [direction_of(question, line.tags) or NEUTRAL for line in written]
+                if len(set(labels) - {NEUTRAL}) >= 2:
+                    self._models[(trigger, question)] = NaiveBayes(
+                        zip(labels, (line.text for line in written), strict=True), feature_ids)
 
     def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
         """Why the template's advice contradicts the situation, or None."""
