@@ -11,11 +11,15 @@ from edgecoach.coach.generator import ALLOWED_CACHE_SITUATIONS
 from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS
 from edgecoach.paths import CONFIG_DIR, MODELS_DIR
 
-# 27 MB as sets of separate strings, 11 MB as tuples of interned tokens; each follower
-# now also carries the situations of the lines that have it (a shared int mask): 18 MB
-# (45 MB as a dict per context); 17.4 MB for the corpus of the third reading.
-NGRAM_BUDGET_MB = 20
-SITUATION_BUDGET_MB = 9  # 10 MB with a string per feature and label, 8 MB interned
+# 27 MB as sets of separate strings, 11 MB as tuples of interned tokens, 17.4 MB with each
+# follower's situations, 2.7 MB as sorted packed ids with an index of their situations.
+NGRAM_BUDGET_MB = 3.5
+SITUATION_BUDGET_MB = 2  # 10 MB of strings, 8 MB interned, 1.4 MB as int64 keys and counts
+BANK_BUDGET_MB = 2.5  # 5.9 MB with a __dict__ and a tag set per line, 1.7 MB shared
+# The loaded coach and its first lines, RSS in a fresh interpreter after the imports:
+# 49.7 MB before the compact tables, 23.4 MB after, of which about 10 MB is onnxruntime's
+# one-time set-up (its first session; the voice's sessions would pay it otherwise).
+COACH_BUDGET_MB = 27
 
 NGRAM_PROBE = """
 import tracemalloc
@@ -26,9 +30,7 @@ from edgecoach.coach.model import LINES_FILE
 from edgecoach.paths import MODELS_DIR
 bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
 tracemalloc.start()
-support = NgramSupport(orders=LONGER_JOINS)
-for line in bank.lines:
-    support.add((line.persona, line.trigger), line.text, line.tags)
+support = NgramSupport.of_lines(bank.lines, orders=LONGER_JOINS)
 print(tracemalloc.get_traced_memory()[0] / 2**20)
 first = bank.lines[0]
 everything = Situation(first.tags, frozenset({"hr", "rest", "reps", "weight", "exercise",
@@ -49,6 +51,47 @@ print(tracemalloc.get_traced_memory()[0] / 2**20)
 """
 
 
+BANK_PROBE = """
+import tracemalloc
+from edgecoach.coach.lines import LineBank
+from edgecoach.coach.model import LINES_FILE
+from edgecoach.paths import MODELS_DIR
+tracemalloc.start()
+bank = LineBank.load(MODELS_DIR / "coach" / LINES_FILE)
+print(tracemalloc.get_traced_memory()[0] / 2**20)
+"""
+
+COACH_PROBE = """
+import gc
+import random
+
+import numpy, onnxruntime  # the imports are not the coach's
+
+from edgecoach.bench.model import random_context
+from edgecoach.catalog import load_catalog
+from edgecoach.coach import LineGenerator, situation_tags
+from edgecoach.contract import PERSONA_IDS, TRIGGER_IDS
+from edgecoach.memory import release_freed_heap
+from edgecoach.paths import CONFIG_DIR, MODELS_DIR
+
+def rss_mb():
+    gc.collect()
+    release_freed_heap()
+    with open("/proc/self/status") as status:
+        return next(int(row.split()[1]) for row in status if row.startswith("VmRSS")) / 1024
+
+catalog = load_catalog(CONFIG_DIR)
+before = rss_mb()
+generator = LineGenerator.load(MODELS_DIR, personas=catalog.personas)
+for number in range(2 * len(TRIGGER_IDS)):
+    persona, trigger = PERSONA_IDS[number % 2], TRIGGER_IDS[number % len(TRIGGER_IDS)]
+    context = random_context(trigger, random.Random(number))
+    generator.generate(persona, catalog.trigger(trigger), context,
+                       situation_tags(trigger, context), seed=number, recent=[])
+print(rss_mb() - before)
+"""
+
+
 def held_mb(probe: str) -> float:
     """What a probe holds, counted in a fresh interpreter: what earlier tests left behind
     (threads still allocating, interned strings) blurs an in-process count."""
@@ -65,6 +108,18 @@ def test_the_corpus_ngram_table_stays_within_its_budget() -> None:
 def test_the_situation_check_stays_within_its_budget() -> None:
     held = held_mb(SITUATION_PROBE)
     assert held < SITUATION_BUDGET_MB, f"{held:.1f} MB"
+
+
+def test_the_corpus_lines_stay_within_their_budget() -> None:
+    held = held_mb(BANK_PROBE)
+    assert held < BANK_BUDGET_MB, f"{held:.1f} MB"
+
+
+def test_the_loaded_coach_stays_within_its_budget() -> None:
+    """Model session, corpus lines, n-gram table, situation check, and what the first
+    line of each persona and trigger allocates and keeps."""
+    held = held_mb(COACH_PROBE)
+    assert held < COACH_BUDGET_MB, f"{held:.1f} MB"
 
 
 # Imported only where they are used: the running daemon needs none of them.

@@ -93,9 +93,7 @@ class LineGenerator:
         self.sampling = sampling or SamplingSettings()
         self.alternative = alternative
         self.personas = dict(personas or {})
-        self.support = NgramSupport(orders=LONGER_JOINS)
-        for line in bank.lines:
-            self.support.add((line.persona, line.trigger), line.text, line.tags)
+        self.support = NgramSupport.of_lines(bank.lines, orders=LONGER_JOINS)
         self.directions = SituationCheck(bank.lines)
         self._allowed_ids: dict[tuple[str, str, Situation],
                                 dict[tuple[int, ...], np.ndarray]] = {}

@@ -8,10 +8,13 @@ may say, or None. They catch what judges heard in generated lines: a word said t
 """
 
 import re
-import sys
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
+from edgecoach.coach.grams import GramTable, packed
+from edgecoach.coach.lines import CorpusLine
 from edgecoach.coach.vocabulary import BOS, EOS, split_tokens
 
 WORD_RE = re.compile(r"\{[a-z_]+\}|[a-z]+(?:'[a-z]+)*|[.!?,:;]")
@@ -284,7 +287,7 @@ def sentence_key(sentence: str) -> str:
 MUST_CARRY = frozenset({"short-sleep", "strain-high", "strain-peak", "hr-max"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Situation:
     """What a line is for: its tags, and the slots its context can fill."""
 
@@ -296,6 +299,9 @@ class Situation:
         care, and whose slots can all be filled."""
         return (line.tags <= self.tags and self.tags & MUST_CARRY <= line.tags
                 and line.slots <= self.slots)
+
+
+UNKNOWN = -1  # the id of a token no line of the corpus has
 
 
 class NgramSupport:
@@ -314,42 +320,70 @@ class NgramSupport:
     def __init__(self, n: int = 4, orders: Mapping[str, int] | None = None) -> None:
         self.n = n
         self.orders = dict(orders or {})  # trigger -> its own n
-        # group -> context -> (next token, bit mask of the situations of the lines that
-        # have it) pairs; bit i is the group's i-th situation. Tuples of interned tokens
-        # and shared masks: a dict or set per context took twice the memory.
-        self._next: dict[tuple[str, str],
-                         dict[tuple[str, ...], tuple[tuple[str, int], ...]]] = {}
+        # Tokens as ids (their index in `_tokens`), n-grams in a compact table per group.
+        self._tokens: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._tables: dict[tuple[str, str], GramTable] = {}
+        # lines added since the group's table was built: (padded token ids, situation bit)
+        self._pending: dict[tuple[str, str], list[tuple[array, int]]] = {}
+        # group -> the situations of its lines, each with its bit in the table's masks
         self._situations: dict[tuple[str, str], dict[Situation, int]] = {}
         self._admitted: dict[tuple[tuple[str, str], Situation], int] = {}
-        self._masks: dict[int, int] = {}
         # keys of written risky sentences, and of written lines that echo a word
         self._risky_written: set[str] = set()
+
+    @classmethod
+    def of_lines(cls, lines: Iterable[CorpusLine],
+                 orders: Mapping[str, int] | None = None) -> "NgramSupport":
+        """The support of corpus lines, every table built (not at a group's first query),
+        each once its lines are in: a group's lines held as ids for a while, not all."""
+        support = cls(orders=orders)
+        by_group = sorted(lines, key=lambda line: (line.persona, line.trigger))  # stable
+        for group, run in groupby(by_group, key=lambda line: (line.persona, line.trigger)):
+            for line in run:
+                support.add(group, line.text, line.tags)
+            support._table(group)
+        return support
 
     def order(self, group: tuple[str, str]) -> int:
         return self.orders.get(group[1], self.n)
 
-    def _padded(self, n: int, text: str) -> list[str]:
-        return [BOS] * (n - 1) + [sys.intern(token) for token in split_tokens(text)] + [EOS]
+    def _id(self, token: str) -> int:
+        if token not in self._ids:
+            self._ids[token] = len(self._tokens)
+            self._tokens.append(token)
+        return self._ids[token]
 
     def add(self, group: tuple[str, str], text: str,
             tags: frozenset[str] = frozenset()) -> None:
         written_for = Situation(tags, frozenset(SLOT_NAME_RE.findall(text)))
         known = self._situations.setdefault(group, {})
-        bit = 1 << known.setdefault(written_for, len(known))
-        table = self._next.setdefault(group, {})
+        bit = known.setdefault(written_for, len(known))
         n = self.order(group)
-        padded = self._padded(n, text)
+        padded = [BOS] * (n - 1) + split_tokens(text) + [EOS]
+        self._pending.setdefault(group, []).append((array("i", map(self._id, padded)), bit))
         self._risky_written.update(sentence_key(sentence) for sentence in SENTENCE_RE.findall(text)
                                    if risky_sentence(sentence))
         if risky_line(text):
             self._risky_written.add(sentence_key(text))
-        for i in range(len(padded) - n + 1):
-            context, token = tuple(padded[i:i + n - 1]), padded[i + n - 1]
-            following = dict(table.get(context, ()))
-            mask = following.get(token, 0) | bit
-            following[token] = self._masks.setdefault(mask, mask)
-            table[context] = tuple(following.items())
         self._admitted.clear()
+
+    def _table(self, group: tuple[str, str]) -> GramTable | None:
+        """The group's table, built again first if lines were added to the group."""
+        if group in self._pending:
+            n = self.order(group)
+            bits = max(1, (len(self._tokens) - 1).bit_length())  # for every id so far
+            built = self._tables.get(group)
+            masks = {packed(ids, bits): mask for ids, mask in built.grams()} if built else {}
+            last_n = (1 << n * bits) - 1
+            for ids, bit in self._pending.pop(group):
+                key = 0
+                for i, token in enumerate(ids):  # each n-gram's key, as the line rolls on
+                    key = (key << bits | token) & last_n
+                    if i >= n - 1:
+                        masks[key] = masks.get(key, 0) | 1 << bit
+            self._tables[group] = GramTable.build(n, bits, masks)
+        return self._tables.get(group)
 
     def _mask(self, group: tuple[str, str], situation: Situation) -> int:
         """The bits of the group's situations whose lines this situation admits."""
@@ -366,16 +400,24 @@ class NgramSupport:
         after these line tokens."""
         width = self.order(group) - 1
         context = ([BOS] * width + list(tokens))[-width:]
-        following = self._next.get(group, {}).get(tuple(context), ())
-        mask = self._mask(group, situation)
-        return {token for token, lines in following if lines & mask}
+        table = self._table(group)
+        if table is None or any(token not in self._ids for token in context):
+            return set()
+        ids = [self._ids[token] for token in context]
+        return {self._tokens[i] for i in table.followers(ids, self._mask(group, situation))}
 
     def unsupported(self, group: tuple[str, str], text: str,
                     situation: Situation) -> str | None:
+        n = self.order(group)
         tokens = split_tokens(text) + [EOS]
-        for i, token in enumerate(tokens):
-            if token not in self.allowed(group, tokens[:i], situation):
-                seen = "".join(tokens[max(0, i - self.order(group) + 1):i + 1])
+        table = self._table(group)
+        padded = [BOS] * (n - 1) + tokens
+        ids = [self._ids.get(token, UNKNOWN) for token in padded]
+        mask = self._mask(group, situation)
+        said = table.supported(ids, mask) if table else [False] * len(tokens)
+        for i, known in enumerate(said):  # the n-gram that ends with tokens[i]
+            if not known:
+                seen = "".join(tokens[max(0, i - n + 1):i + 1])
                 return f"unseen words '{seen.strip()}'"
         return self.unwritten_risk(text)
 

@@ -9,9 +9,10 @@ rejected: "we're aiming higher" above the zone, "Back off" with an easy heart ra
 
 import math
 import re
-import sys
-from collections import Counter
+from array import array
 from collections.abc import Collection, Iterable
+
+import numpy as np
 
 from edgecoach.coach.language import SENTENCE_RE
 from edgecoach.coach.lines import CorpusLine
@@ -58,34 +59,73 @@ CONFIDENCE = 0.95  # posterior above which the classifier's reading rejects a ca
 TOKEN_RE = re.compile(r"\{[a-z_]+\}|[a-z']+|\d+(?:\.\d+)?|[!?]")
 
 
-def features(text: str) -> list[str]:
-    """Word unigrams and bigrams; a slot and a number are one token ("<n>"), so a line
-    reads the same before and after its slots are filled."""
-    tokens = ["<n>" if token[0].isdigit() or token[0] == "{" else token
-              for token in TOKEN_RE.findall(text.lower())]
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+def feature_words(text: str) -> list[str]:
+    """The words of a text; a slot and a number are one word ("<n>"), so a line reads the
+    same before and after its slots are filled."""
+    return ["<n>" if token[0].isdigit() or token[0] == "{" else token
+            for token in TOKEN_RE.findall(text.lower())]
+
+
+class FeatureIds:
+    """A text's features, its word unigrams then its bigrams, as int64 keys: a word's id,
+    or a pair of ids. Shared by the classifiers of a check, so each word is stored once."""
+
+    UNKNOWN = -1  # a feature with a word never seen: no classifier has it
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def keys(self, text: str, learn: bool = False) -> list[int]:
+        """The features' keys, in order; with `learn`, new words get ids."""
+        words = feature_words(text)
+        if learn:
+            for word in words:
+                self._ids.setdefault(word, len(self._ids))
+        ids = [self._ids.get(word, self.UNKNOWN) for word in words]
+        pairs = [(a + 1) << 32 | b if a >= 0 and b >= 0 else self.UNKNOWN
+                 for a, b in zip(ids, ids[1:], strict=False)]
+        return ids + pairs
 
 
 class NaiveBayes:
-    """Multinomial naive Bayes with add-one smoothing over `features`."""
+    """Multinomial naive Bayes with add-one smoothing over word unigrams and bigrams.
 
-    def __init__(self, labelled: Iterable[tuple[str, str]]) -> None:
-        self.counts: dict[str, Counter[str]] = {}
-        self.priors: Counter[str] = Counter()
+    Each label's counts are a row of one int32 array, a column per known feature (sorted
+    keys): a Counter of feature strings per label held 8 MB for the checks of the corpus.
+    """
+
+    def __init__(self, labelled: Iterable[tuple[str, str]],
+                 feature_ids: FeatureIds | None = None) -> None:
+        self.feature_ids = feature_ids or FeatureIds()
+        rows: dict[str, int] = {}  # label -> its row, in the order labels first come
+        priors: list[int] = []
+        keys, key_rows = array("q"), array("q")  # no int object per feature seen
         for label, text in labelled:
-            self.priors[label] += 1
-            # Interned: one string per feature across labels and questions (10 -> 8 MB).
-            self.counts.setdefault(label, Counter()).update(map(sys.intern, features(text)))
-        self.vocabulary = set().union(*self.counts.values()) if self.counts else set()
-        self._totals = {label: sum(c.values()) + len(self.vocabulary)
-                        for label, c in self.counts.items()}
+            row = rows.setdefault(label, len(rows))
+            if row == len(priors):
+                priors.append(0)
+            priors[row] += 1
+            line_keys = self.feature_ids.keys(text, learn=True)
+            keys.extend(line_keys)
+            key_rows.extend([row] * len(line_keys))
+        self.labels = list(rows)
+        self.priors = priors
+        self._known, columns = np.unique(np.frombuffer(keys, np.int64), return_inverse=True)
+        self._counts = np.zeros((len(rows), len(self._known)), dtype=np.int32)
+        np.add.at(self._counts, (np.frombuffer(key_rows, np.int64), columns), 1)
+        self._totals = (self._counts.sum(axis=1) + len(self._known)).tolist()
 
     def log_scores(self, text: str) -> dict[str, float]:
-        total = sum(self.priors.values())
-        known = [f for f in features(text) if f in self.vocabulary]
-        return {label: math.log(self.priors[label] / total) + sum(
-            math.log((counts[f] + 1) / self._totals[label]) for f in known)
-            for label, counts in self.counts.items()}
+        total = sum(self.priors)
+        keys = np.array(self.feature_ids.keys(text), dtype=np.int64)
+        columns = np.minimum(np.searchsorted(self._known, keys), len(self._known) - 1)
+        known = columns[self._known[columns] == keys]
+        # summed in Python, feature by feature, as the scores always were
+        return {label: math.log(prior / total) + sum(
+            math.log((count + 1) / label_total) for count in row)
+            for label, prior, label_total, row
+            in zip(self.labels, self.priors, self._totals, self._counts[:, known].tolist(),
+                   strict=True)}
 
     def posterior(self, text: str) -> dict[str, float]:
         scores = self.log_scores(text)
@@ -110,13 +150,17 @@ class SituationCheck:
     """One classifier per (trigger, direction question) that the corpus has both ways of."""
 
     def __init__(self, lines: Iterable[CorpusLine]) -> None:
-        by_question: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        by_trigger: dict[str, list[CorpusLine]] = {}
         for line in lines:
+            by_trigger.setdefault(line.trigger, []).append(line)
+        feature_ids = FeatureIds()
+        self._models: dict[tuple[str, str], NaiveBayes] = {}
+        for trigger, written in by_trigger.items():
             for question in DIRECTIONS:
-                label = direction_of(question, line.tags) or NEUTRAL
-                by_question.setdefault((line.trigger, question), []).append((label, line.text))
-        self._models = {key: NaiveBayes(labelled) for key, labelled in by_question.items()
-                        if len({label for label, _ in labelled} - {NEUTRAL}) >= 2}
+                labels = [direction_of(question, line.tags) or NEUTRAL for line in written]
+                if len(set(labels) - {NEUTRAL}) >= 2:
+                    self._models[(trigger, question)] = NaiveBayes(
+                        zip(labels, (line.text for line in written), strict=True), feature_ids)
 
     def problem(self, trigger: str, template: str, tags: Collection[str]) -> str | None:
         """Why the template's advice contradicts the situation, or None."""
