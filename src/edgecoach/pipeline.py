@@ -307,11 +307,18 @@ class CoachingPipeline:
                 return
             user_id, persona, text = self._unvoiced.pop(0)
             try:
-                await asyncio.to_thread(self.parts.store.retention.note_prepared_clip,
-                                        user_id, self.parts.voice.key(persona, text))
+                await asyncio.to_thread(self._note_prepared_clip, user_id, persona, text)
                 await self.parts.voice.prepare(persona, [text])
             except EdgeCoachError as error:
                 log.warning("speculative synthesis failed: %s", error)
+
+    def _note_prepared_clip(self, user_id: str, persona: str, text: str) -> None:
+        """Unsynced, as the clip's own commit (VoiceService._synthesize): a sync would hold
+        the writer a hit waits for. Written to the WAL before the clip, the note is lost
+        to a power cut only with it."""
+        with self.parts.store.database.unsynced():
+            self.parts.store.retention.note_prepared_clip(
+                user_id, self.parts.voice.key(persona, text))
 
     def forget_user(self, user_id: str) -> None:
         """Drop the lines prepared for an erased user (their clips go with the user's
