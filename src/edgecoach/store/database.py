@@ -115,7 +115,7 @@ class Database:
     def _set_synchronous(self, level: str) -> None:
         """The writer's sync level for its next commit (called holding the lock). An
         unsynced commit never checkpoints the WAL either: a checkpoint copies the WAL into
-        the file and syncs it (2 MB of clips took 6-17 ms under a cache hit, measured); the
+        the file and syncs it (1.9 MB of clips: 6-18 ms in a cache hit, measured); the
         next synced commit does it instead."""
         if self._synchronous != level:
             checkpoint_pages = 0 if level == "NORMAL" else WAL_CHECKPOINT_PAGES
