@@ -86,6 +86,33 @@ async def test_the_next_set_is_prepared_during_rest(parts: Parts) -> None:
     await pipeline.close()
 
 
+async def test_a_prepared_hit_takes_one_hop_off_the_event_loop(
+        parts: Parts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a busy machine each hop to a worker thread waits for the thread: a hit's
+    decision and its opened clip come back in one."""
+    pipeline = CoachingPipeline(parts)
+    squat = WorkoutContext(exercise="squat", reps=5, weight=80, set_number=1, total_sets=2)
+    await pipeline.expect(WorkoutPlan(USER, (("set-start", squat),)))
+    await rest(pipeline)
+    real_to_thread, enqueue, hops = asyncio.to_thread, parts.player.enqueue, []
+
+    async def to_thread(function, *args, **kwargs):
+        hops.append(getattr(function, "__name__", repr(function)))
+        return await real_to_thread(function, *args, **kwargs)
+
+    def enqueued(line, priority: int = 0, label: str = "") -> None:
+        hops.append(f"enqueue {label}")
+        enqueue(line, priority=priority, label=label)
+
+    monkeypatch.setattr(asyncio, "to_thread", to_thread)
+    monkeypatch.setattr(parts.player, "enqueue", enqueued)
+    outcome = await pipeline.handle(WorkoutEvent(trigger_id="set-start", user_id=USER,
+                                                 context=squat, timestamp=1000))
+    await pipeline.close()
+    assert outcome.prepared and outcome.spoken.cache_hit
+    assert hops.index("enqueue set-start") == 1, hops
+
+
 async def rest(pipeline: CoachingPipeline) -> None:
     """The athlete rests: the lines being prepared are finished."""
     if pipeline._speculation:

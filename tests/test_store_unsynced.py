@@ -44,6 +44,28 @@ def test_commits_inside_the_block_are_unsynced_for_this_thread_only(tmp_path: Pa
     database.close()
 
 
+def test_an_unsynced_commit_leaves_the_wal_checkpoint_to_a_synced_one(tmp_path: Path) -> None:
+    """A checkpoint copies the WAL into the file and syncs it: not in a commit the athlete
+    waits on, even past the WAL length that starts one."""
+    path = tmp_path / "edgecoach.db"
+    database = Store.open(path).database
+    with database.transaction() as db:
+        db.execute("create table clips (audio blob)")
+    before = path.stat().st_size
+    wal_bytes = 6 * 1024 * 1024  # 1,500 pages: over WAL_CHECKPOINT_PAGES
+    with database.unsynced():
+        for _ in range(24):
+            with database.transaction() as db:
+                db.execute("insert into clips (audio) values (?)", [os.urandom(wal_bytes // 24)])
+    unsynced_size = path.stat().st_size
+    with database.transaction() as db:
+        db.execute("insert into clips (audio) values (x'00')")
+    synced_size = path.stat().st_size
+    database.close()
+    assert unsynced_size == before  # nothing copied into the file yet
+    assert synced_size >= before + wal_bytes  # the synced commit checkpointed all of it
+
+
 SCRIPT = """
 import os, signal, sys
 from edgecoach.store import Store
@@ -107,6 +129,27 @@ async def test_an_events_writes_are_unsynced_until_its_line_is_stored(pipeline_a
     written = commits(statements)
     spoken_at = written.index(("voice_responses", "FULL"))
     before = written[:spoken_at]
-    # The event's row and its coaching count, before the line: none waited for a sync.
+    # The event's row, its coaching count and its clip, before the line: none waited for
+    # a sync.
     assert ("events", "NORMAL") in before and ("rate_limits", "NORMAL") in before
-    assert all(level == "NORMAL" for table, level in before if table != "audio_cache"), before
+    assert ("audio_cache", "NORMAL") in before
+    assert all(level == "NORMAL" for _, level in before), before
+
+
+async def test_a_clip_made_ahead_and_its_note_commit_unsynced(pipeline_and_trace) -> None:
+    """Their syncs would hold the writer while a hit's commits wait for it."""
+    pipeline, statements = pipeline_and_trace
+    speculating = CoachingPipeline(pipeline.parts)
+    squat = WorkoutContext(exercise="squat", reps=5, weight=80, set_number=1, total_sets=3,
+                           rest_seconds=90)
+    await speculating.handle(WorkoutEvent(trigger_id="set-end", user_id=USER, timestamp=1_000,
+                                          context=squat))
+    assert speculating._speculation is not None
+    await speculating._speculation  # the athlete rests: the lines ahead are made
+    await speculating.close()
+    written = commits(statements)
+    ahead = written[written.index(("voice_responses", "FULL")) + 1:]
+    assert ahead.count(("speculative_clips", "NORMAL")) == 2, ahead
+    assert ahead.count(("audio_cache", "NORMAL")) == 2, ahead
+    assert all(level == "NORMAL" for table, level in ahead
+               if table in ("speculative_clips", "audio_cache")), ahead

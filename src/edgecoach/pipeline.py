@@ -127,15 +127,17 @@ class CoachingPipeline:
 
     async def _handle(self, event: WorkoutEvent, started: float) -> Outcome:
         store = self.parts.store
-        subscription, decision = await asyncio.to_thread(self._decide, event)
+        subscription, decision, prepared, stream = await asyncio.to_thread(
+            self._decide_prepared, event)
         if not decision.speak:
             return Outcome(event, "suppressed", decision.reason, tuple(decision.tags))
         persona = subscription.preferred_persona
         trigger = self.parts.catalog.trigger(event.trigger_id)
-        prepared = self._take_prepared(event, persona, decision.tags)
-        line = prepared.line if prepared else await asyncio.to_thread(
-            self._generate, persona, event, decision.tags)
-        stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription)
+        if prepared is None:
+            line = await asyncio.to_thread(self._generate, persona, event, decision.tags)
+            stream = await asyncio.to_thread(self._open, persona, line.text, event, subscription)
+        else:
+            line = prepared.line
         reason, ready_ms = None, 0.0
         if stream is None:
             reason = "tts limit reached"
@@ -162,6 +164,21 @@ class CoachingPipeline:
             return Outcome(event, "suppressed", ERASED, tuple(decision.tags))
         return Outcome(event, "spoken", None, tuple(decision.tags), response, spoken, ready_ms,
                        prepared is not None)
+
+    def _decide_prepared(self, event: WorkoutEvent) -> tuple[
+            Subscription, Any, PreparedLine | None, LineStream | None]:
+        """The decision and, when a line prepared ahead fits, that line opened (None: the
+        TTS limit): a hit takes one hop off the event loop, not two (on a busy machine
+        each hop waits for its thread, a few ms)."""
+        subscription, decision = self._decide(event)
+        if not decision.speak:
+            return subscription, decision, None, None
+        persona = subscription.preferred_persona
+        prepared = self._take_prepared(event, persona, decision.tags)
+        if prepared is None:
+            return subscription, decision, None, None
+        return subscription, decision, prepared, self._open(
+            persona, prepared.line.text, event, subscription)
 
     def _decide(self, event: WorkoutEvent) -> tuple[Subscription, Any]:
         store = self.parts.store
@@ -307,11 +324,18 @@ class CoachingPipeline:
                 return
             user_id, persona, text = self._unvoiced.pop(0)
             try:
-                await asyncio.to_thread(self.parts.store.retention.note_prepared_clip,
-                                        user_id, self.parts.voice.key(persona, text))
+                await asyncio.to_thread(self._note_prepared_clip, user_id, persona, text)
                 await self.parts.voice.prepare(persona, [text])
             except EdgeCoachError as error:
                 log.warning("speculative synthesis failed: %s", error)
+
+    def _note_prepared_clip(self, user_id: str, persona: str, text: str) -> None:
+        """Unsynced, as the clip's own commit (VoiceService._synthesize): a sync would hold
+        the writer a hit waits for. Written to the WAL before the clip, the note is lost
+        to a power cut only with it."""
+        with self.parts.store.database.unsynced():
+            self.parts.store.retention.note_prepared_clip(
+                user_id, self.parts.voice.key(persona, text))
 
     def forget_user(self, user_id: str) -> None:
         """Drop the lines prepared for an erased user (their clips go with the user's

@@ -7,7 +7,8 @@ database (an empty audio cache): event -> audio-ready latency p50/p95 for cache 
 and misses (a miss is ready when its first piece is: the line plays as it is made; a line
 joined from its speculative synthesis is neither), how long a synthesized line waited,
 live, for turns of the voice (behind speculation), the share of set-start/set-end lines
-that were cache hits, and that were ready ahead (a hit or joined), generation and TTS
+that were cache hits, that were ready ahead (a hit or joined) and why the others were not
+hits (joined, queued or written at the event), generation and TTS
 times, CPU seconds per coached line. Then the idle daemon's CPU use and the peak RSS.
 """
 
@@ -24,7 +25,7 @@ from edgecoach.contract import Subscription
 from edgecoach.daemon import Daemon, build_parts
 from edgecoach.forecast import SET_TRIGGERS
 from edgecoach.paths import DATA_DIR
-from edgecoach.pipeline import CoachingPipeline
+from edgecoach.pipeline import CoachingPipeline, Outcome
 from edgecoach.replay_coach import ReplayReport, coach_recording, percentile
 from edgecoach.session.talk_budget import TalkBudget
 from edgecoach.settings import Settings, load_settings
@@ -61,6 +62,17 @@ async def coach_once(settings: Settings, recording: Path, speed: float,
     return report, used
 
 
+def not_hits(outcomes: list[Outcome]) -> str:
+    """Why spoken lines were not cache hits: joined (made ahead, unfinished when the event
+    came), queued (written ahead, its synthesis not started), written at the event (none
+    was written ahead, or the one written no longer fitted)."""
+    missed = [o for o in outcomes if o.spoken and not o.spoken.cache_hit]
+    joined = sum(o.spoken.prepared for o in missed if o.spoken)
+    queued = sum(o.prepared for o in missed if o.spoken and not o.spoken.prepared)
+    return (f"joined {joined}, queued {queued}, "
+            f"written at the event {len(missed) - joined - queued}")
+
+
 def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
     spoken = report.spoken
     sets = [o.spoken for o in spoken if o.event.trigger_id in SET_TRIGGERS and o.spoken]
@@ -80,6 +92,8 @@ def describe(report: ReplayReport, cpu: float) -> dict[str, object]:
                          f" = {sum(line.cache_hit for line in sets) / max(1, len(sets)):.0%}",
         "set ready ahead": f"{ahead}/{len(sets)} = {ahead / max(1, len(sets)):.0%}"
                            " (a hit or joined)",
+        "set not hits, why": not_hits([o for o in spoken
+                                       if o.event.trigger_id in SET_TRIGGERS]),
         "ready hit p50/p95 ms": (percentile(hits, 50), percentile(hits, 95)),
         "ready joined p50/p95 ms": (len(joined), percentile(joined, 50),
                                     percentile(joined, 95)),

@@ -17,6 +17,8 @@ from edgecoach.store.schema import migrate
 Clock = Callable[[], float]
 FILE_MODE = 0o600
 SIDE_FILES = ("-wal", "-shm")
+# WAL pages after which a synced commit checkpoints (SQLite's default; see unsynced()).
+WAL_CHECKPOINT_PAGES = 1000
 # What sqlite3 says of a damaged file (not of a busy or unreadable one).
 CORRUPTION_WORDS = ("malformed", "not a database", "corrupt")
 
@@ -111,9 +113,14 @@ class Database:
                 self._writing.depth -= 1
 
     def _set_synchronous(self, level: str) -> None:
-        """The writer's sync level for its next commit (called holding the lock)."""
+        """The writer's sync level for its next commit (called holding the lock). An
+        unsynced commit never checkpoints the WAL either: a checkpoint copies the WAL into
+        the file and syncs it (1.9 MB of clips: 6-18 ms in a cache hit, measured); the
+        next synced commit does it instead."""
         if self._synchronous != level:
+            checkpoint_pages = 0 if level == "NORMAL" else WAL_CHECKPOINT_PAGES
             self.db.conn.execute(f"PRAGMA synchronous={level}")
+            self.db.conn.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
             self._synchronous = level
 
     @contextlib.contextmanager
@@ -124,10 +131,11 @@ class Database:
 
         A kill of the process loses none of them (the WAL is written; the kernel holds
         it). A power cut could, until the next synced commit: it syncs the same WAL file,
-        so it makes every frame before it durable too. The caller ends the block with a
-        synced commit (the spoken line stored, or the event marked), and keeps to this
-        block what was not acknowledged to anyone with a sync of its own (the API stores
-        an event, synced, before its 202).
+        so it makes every frame before it durable too. Nor does it checkpoint the WAL (a
+        copy and a sync of the file): a synced commit does when the WAL is long. The
+        caller ends the block with a synced commit (the spoken line stored, or the event
+        marked), and keeps to this block what was not acknowledged to anyone with a sync
+        of its own (the API stores an event, synced, before its 202).
         """
         outer = getattr(self._writing, "unsynced", False)
         self._writing.unsynced = True

@@ -175,7 +175,10 @@ class VoiceService:
                 if piece is None:
                     break
             audio = Audio(np.concatenate(made), voice.sample_rate)
-            self.cache.put(stream.cache_key, voice.persona_id, audio, voice.files.quality)
+            # Unsynced: a sync here would hold the writer a hit's commits wait for. A clip
+            # can be made again; a spoken one is synced by its line's commit right after.
+            with self.cache.database.unsynced():
+                self.cache.put(stream.cache_key, voice.persona_id, audio, voice.files.quality)
             if not stream.live:
                 self._keep_fresh(stream.cache_key, audio)
             release_freed_heap()  # the line's buffers and its FLAC encoding
