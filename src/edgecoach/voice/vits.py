@@ -17,6 +17,7 @@ Piper runs it.
     python -m edgecoach.voice.vits MODEL.onnx OUT_DIR   # what the child process runs
 """
 
+import functools
 import logging
 import os
 import shutil
@@ -79,9 +80,7 @@ def _session(model: Path, spinning: bool = True, threads: int | None = None,
                                         providers=["CPUExecutionProvider"])
 
 
-_window_arena_registered = False
-
-
+@functools.cache  # once per process: every decoder shares the one arena
 def _register_window_arena() -> None:
     """One arena for the decoder's windows, kept for the process's life.
 
@@ -91,14 +90,10 @@ def _register_window_arena() -> None:
     buffer fitted. The arena keeps a window's working set (26-30 MB held) and reuses
     it, so the peak over lines fell to 25 MB above the settled size, at the same CPU.
     Growing by the size asked, not by powers of two, held 26 MB more (40 lines)."""
-    global _window_arena_registered
-    if _window_arena_registered:
-        return
     memory = onnxruntime.OrtMemoryInfo("Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR,
                                        0, onnxruntime.OrtMemType.DEFAULT)
     # max memory 0 (no cap), next power of two, default initial chunk and dead bytes
     onnxruntime.create_and_register_allocator(memory, onnxruntime.OrtArenaCfg(0, 0, -1, -1))
-    _window_arena_registered = True
 
 
 class SplitVitsSession:
