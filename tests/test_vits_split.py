@@ -9,11 +9,14 @@ import onnxruntime
 import pytest
 
 from edgecoach.paths import MODELS_DIR
+from edgecoach.voice.analysis import aligned_spectral_distance_db
 from edgecoach.voice.manifest import resolve_voice
 from edgecoach.voice.synthesizer import load_piper
 from edgecoach.voice.vits import (
     DECODER_FILE,
+    ENCODER_FILE,
     FIRST_WINDOW_FRAMES,
+    FLOW_FILE,
     MAX_WINDOW_FRAMES,
     SplitVitsSession,
     load_vits_session,
@@ -21,6 +24,7 @@ from edgecoach.voice.vits import (
 )
 
 # About 5 s of speech in one sentence: three decoder windows.
+SAMPLE_RATE = 22050  # the voice's
 LONG_SENTENCE = ("Keep your chest up, drive through the whole foot, and breathe out hard "
                  "as you stand up with the bar for the last three reps of this set")
 
@@ -39,16 +43,15 @@ def feeds(voice_files, text: str) -> dict[str, np.ndarray]:
             "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32)}
 
 
-def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
-                                                             tmp_path: Path) -> None:
+def test_the_windows_give_the_same_samples_as_one_run(voice_files, tmp_path: Path) -> None:
     split = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
     assert isinstance(split, SplitVitsSession) and split.flow is not None  # windowed too
     inputs = feeds(voice_files, LONG_SENTENCE)
     latent = split.encoder.run(None, inputs)[0]
     assert latent.shape[2] > 2 * MAX_WINDOW_FRAMES  # the windows really are exercised
-    whole = onnxruntime.InferenceSession(str(voice_files.model),
-                                         providers=["CPUExecutionProvider"])
-    expected = whole.run(None, inputs)[0].reshape(-1)
+    # The flow and the decoder each run once over the whole sentence.
+    whole_latent = split.encode(inputs)
+    expected = split.decoder.run(None, {split.latent_name: whole_latent})[0].reshape(-1)
     actual = split.run(None, inputs)[0].reshape(-1)
     assert actual.shape == expected.shape
     assert np.max(np.abs(actual - expected)) < 1e-5  # far under one int16 step
@@ -57,6 +60,25 @@ def test_the_split_graph_speaks_the_same_samples_as_the_whole(voice_files,
     slow = [piece for piece in split.stream(inputs, quick_start=False) if len(piece)]
     assert len(slow) < len(quick) and len(slow[0]) == MAX_WINDOW_FRAMES * 256
     assert np.max(np.abs(np.concatenate(slow) - expected)) < 1e-5
+
+
+def test_the_int8_split_sounds_like_piper_s_whole_graph(voice_files, tmp_path: Path) -> None:
+    """int8 weights change a sentence's spectra far less than Piper's own noise does."""
+    split = load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    parts = next((tmp_path / "voices").iterdir())
+    assert sum((parts / name).stat().st_size for name in (ENCODER_FILE, FLOW_FILE)) < 20e6
+    whole = onnxruntime.InferenceSession(str(voice_files.model),
+                                         providers=["CPUExecutionProvider"])
+    inputs = feeds(voice_files, LONG_SENTENCE)
+    expected = whole.run(None, inputs)[0].reshape(-1)
+    actual = split.run(None, inputs)[0].reshape(-1)
+    assert abs(len(actual) - len(expected)) < 0.02 * len(expected)  # timing nearly kept
+    int8_apart = aligned_spectral_distance_db(actual, expected, SAMPLE_RATE)
+    noisy = {**inputs, "scales": np.array([0.667, 1.0, 0.0], dtype=np.float32)}
+    draws_apart = aligned_spectral_distance_db(whole.run(None, noisy)[0].reshape(-1),
+                                               whole.run(None, noisy)[0].reshape(-1),
+                                               SAMPLE_RATE)
+    assert int8_apart < 1.5 and int8_apart < draws_apart / 2, (int8_apart, draws_apart)
 
 
 FIRST = FIRST_WINDOW_FRAMES

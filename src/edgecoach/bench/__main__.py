@@ -3,7 +3,8 @@
 import importlib
 import sys
 
-NAMES = ("voice", "model", "judge", "e2e", "outbox", "report", "contention", "preemption")
+NAMES = ("voice", "model", "judge", "e2e", "outbox", "report", "contention", "preemption",
+         "int8")
 
 
 def main() -> int:

@@ -80,3 +80,36 @@ def profile(samples: np.ndarray, sample_rate: int, text: str) -> VoiceProfile:
         formants_hz=(formants[0], formants[1], formants[2]),
         speech_seconds=seconds,
         syllables_per_second=count_syllables(text) / seconds if seconds else 0.0)
+
+
+def log_mel_db(samples: np.ndarray, sample_rate: int, bands: int = 80,
+               window: int = 1024, hop: int = 256) -> np.ndarray:
+    """Frames x bands of power in dB on the mel scale (Hann window, triangular bands)."""
+    audio = samples.astype(np.float64) / (32768.0 if samples.dtype == np.int16 else 1.0)
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(audio, window // 2), window)[::hop]
+    power = np.abs(np.fft.rfft(frames * np.hanning(window), axis=1)) ** 2
+    mel_edges = np.linspace(0, 2595 * np.log10(1 + sample_rate / 2 / 700), bands + 2)
+    hertz = 700 * (10 ** (mel_edges / 2595) - 1)
+    bins = np.fft.rfftfreq(window, 1 / sample_rate)
+    low, centre, high = hertz[:-2, None], hertz[1:-1, None], hertz[2:, None]
+    triangles = np.clip(np.minimum((bins - low) / (centre - low), (high - bins) / (high - centre)),
+                        0, None)
+    return 10 * np.log10(power @ triangles.T + 1e-10)
+
+
+def aligned_spectral_distance_db(first: np.ndarray, second: np.ndarray,
+                                 sample_rate: int) -> float:
+    """Mean RMS difference (dB) of two renderings' log-mel frames, aligned by dynamic time
+    warping (symmetric steps), so a phoneme a frame longer does not shift the rest."""
+    a, b = log_mel_db(first, sample_rate), log_mel_db(second, sample_rate)
+    distance = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).mean(axis=2))
+    cost = np.full((len(a) + 1, len(b) + 1), np.inf)
+    cost[0, 0] = 0.0
+    for row in range(1, len(a) + 1):
+        here = distance[row - 1]
+        diagonal = cost[row - 1, :-1] + 2 * here
+        above = cost[row - 1, 1:] + here
+        best = np.minimum(diagonal, above)
+        for column in range(1, len(b) + 1):  # the step from the left depends on this row
+            cost[row, column] = min(best[column - 1], cost[row, column - 1] + here[column - 1])
+    return float(cost[-1, -1] / (len(a) + len(b)))

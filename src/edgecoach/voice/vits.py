@@ -39,7 +39,7 @@ ENCODER_FILE, DECODER_FILE, WHOLE_MARK = "encoder.onnx", "decoder.onnx", "unspli
 FLOW_FILE = "flow.onnx"
 # In the parts' directory name: an older split's parts are not read (nor deleted: an
 # older version of the daemon may still use them, e.g. beside this one while testing).
-PARTS_LAYOUT = "flow"
+PARTS_LAYOUT = "flow-int8"
 # The first window is short, so a line's first audio comes soon (0.37 s of speech; 96
 # frames took about twice as long to decode); each next one is at most as long as all
 # before it (decoded while they play: a second of 64 frames left a gap at load 4), up
@@ -267,11 +267,14 @@ def _open_parts(model: Path, parts: Path,
                             flow if flow.is_file() else None)
 
 
-def split_model(model: Path, parts: Path) -> None:
+def split_model(model: Path, parts: Path, int8: bool = True) -> None:
     """Write encoder.onnx, flow.onnx (when the flow's inputs are found) and decoder.onnx
-    (or the unsplittable mark) into `parts`."""
+    (or the unsplittable mark) into `parts`; `int8`: the encoder's and flow's
+    convolution weights stored as int8 (`int8_weights`; float32 for comparing)."""
     import onnx
     from onnx.utils import Extractor
+
+    from edgecoach.voice.int8_weights import store_conv_weights_as_int8
 
     graph = onnx.load(str(model))
     first = [node for node in graph.graph.node if node.name == DECODER_FIRST_NODE]
@@ -290,6 +293,9 @@ def split_model(model: Path, parts: Path) -> None:
         split = [(ENCODER_FILE, extractor.extract_model(inputs, flow_inputs)), (FLOW_FILE, flow)]
     else:  # another export, or a flow that needs more (a speaker): the encoder keeps it
         split = [(ENCODER_FILE, extractor.extract_model(inputs, [latent]))]
+    if int8:  # not the decoder, where the CPU goes
+        for _, model_part in split:
+            store_conv_weights_as_int8(model_part)
     # The decoder last: its presence says the split is complete (a crash leaves none).
     for name, model_part in [*split, (DECODER_FILE, extractor.extract_model([latent], outputs))]:
         partial = parts / f"{name}.{os.getpid()}.partial"  # two splitting at once
