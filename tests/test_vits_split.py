@@ -18,6 +18,7 @@ from edgecoach.voice.vits import (
     FIRST_WINDOW_FRAMES,
     FLOW_FILE,
     MAX_WINDOW_FRAMES,
+    PARTS_LAYOUT,
     SplitVitsSession,
     load_vits_session,
     windows,
@@ -162,3 +163,18 @@ def test_a_lines_synthesis_peaks_little_above_the_settled_size() -> None:
                           timeout=120, check=True)
     peak = float(done.stdout)
     assert peak < SYNTHESIS_PEAK_BUDGET_MB, f"{peak:.1f} MB over the settled size"
+
+
+def test_older_layouts_of_the_same_voice_are_deleted(voice_files, tmp_path: Path) -> None:
+    voices = tmp_path / "voices"
+    key = voice_files.sha256[:32]
+    older = [voices / key, voices / f"{key}-flow"]
+    kept = [voices / f"{'0' * 32}-flow", voices / "notes.txt"]  # another voice; a file
+    for folder in [*older, kept[0]]:
+        folder.mkdir(parents=True)
+        (folder / DECODER_FILE).write_bytes(b"old")
+    kept[1].write_text("kept")
+    load_vits_session(voice_files.model, voice_files.sha256, tmp_path)
+    assert not any(folder.exists() for folder in older)
+    assert all(path.exists() for path in kept)
+    assert (voices / f"{key}-{PARTS_LAYOUT}" / DECODER_FILE).is_file()

@@ -37,8 +37,8 @@ DECODER_FIRST_NODE = "/dec/conv_pre/Conv"
 FLOW_INPUTS = ("/Add_output_0", "/Cast_2_output_0")
 ENCODER_FILE, DECODER_FILE, WHOLE_MARK = "encoder.onnx", "decoder.onnx", "unsplittable"
 FLOW_FILE = "flow.onnx"
-# In the parts' directory name: an older split's parts are not read (nor deleted: an
-# older version of the daemon may still use them, e.g. beside this one while testing).
+# In the parts' directory name: an older split's parts are not read, and are deleted once
+# this layout's open (60 MB each; an older daemon started again splits again).
 PARTS_LAYOUT = "flow-int8"
 # The first window is short, so a line's first audio comes soon (0.37 s of speech; 96
 # frames took about twice as long to decode); each next one is at most as long as all
@@ -242,12 +242,23 @@ def load_vits_session(model: Path, sha256: str, cache_dir: Path, threads: int | 
     """The voice's graph, split into `cache_dir` the first time a model file is seen."""
     parts = cache_dir / "voices" / f"{sha256[:32]}-{PARTS_LAYOUT}"
     try:
-        return _open_parts(model, parts, threads)
+        session = _open_parts(model, parts, threads)
     except Exception as error:  # onnxruntime raises many kinds
         # A part damaged on disk: split again, once (a corrupt model fails again).
         log.warning("voice parts in %s unusable (%s): splitting again", parts, error)
         shutil.rmtree(parts, ignore_errors=True)
-        return _open_parts(model, parts, threads)
+        session = _open_parts(model, parts, threads)
+    _delete_older_layouts(parts, sha256[:32])
+    return session
+
+
+def _delete_older_layouts(parts: Path, model_key: str) -> None:
+    """The same model's parts split by an older version (`<key>`, `<key>-<layout>`)."""
+    for older in parts.parent.glob(f"{model_key}*"):
+        if older != parts and older.is_dir() and (older.name == model_key
+                                                  or older.name.startswith(f"{model_key}-")):
+            log.info("deleting %s: voice parts of an older layout", older)
+            shutil.rmtree(older, ignore_errors=True)
 
 
 def _open_parts(model: Path, parts: Path,
