@@ -54,6 +54,13 @@ def test_only_a_large_weight_read_once_becomes_int8_and_runs_close() -> None:
     assert 0 < error < 0.01  # changed, by under 1 % of the output's range
 
 
+def test_a_weight_that_is_also_a_graph_input_is_left_alone() -> None:
+    model = conv_model()
+    model.graph.input.append(helper.make_tensor_value_info("big", TensorProto.FLOAT,
+                                                           [32, 32, 5]))
+    assert store_conv_weights_as_int8(model) == 0
+
+
 def test_an_opset_without_per_channel_dequantization_is_left_alone() -> None:
     model = conv_model(opset=12)
     before = model.SerializeToString()

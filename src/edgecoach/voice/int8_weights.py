@@ -31,7 +31,7 @@ def store_conv_weights_as_int8(model: Any) -> int:
         return 0
     graph = model.graph
     initializers = {tensor.name: tensor for tensor in graph.initializer}
-    readers: dict[str, int] = {}
+    readers: dict[str, int] = {tensor.name: 1 for tensor in graph.input}  # can be fed: kept
     for node in graph.node:
         for name in node.input:
             readers[name] = readers.get(name, 0) + 1
