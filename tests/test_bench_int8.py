@@ -12,7 +12,7 @@ def figure(pattern: str, text: str) -> list[float]:
 
 
 def test_the_int8_benchmark_prints_memory_cpu_and_sound_for_both(capsys) -> None:
-    int8.main(["--lines", "1"])
+    int8.main(["--lines", "1", "--runs", "1"])
     out = capsys.readouterr().out
     on_disk = figure(r"\w+: parts ([\d.]+) MB", out)
     assert len(on_disk) == 2 and on_disk[0] < on_disk[1] / 2  # int8 first, float32 second
@@ -28,3 +28,9 @@ def test_the_int8_benchmark_refuses_a_line_count_out_of_range(capsys) -> None:
     with pytest.raises(SystemExit):
         int8.main(["--lines", "0"])
     assert "--lines must be 1-48" in capsys.readouterr().err
+
+
+def test_the_int8_benchmark_refuses_a_run_count_out_of_range(capsys) -> None:
+    with pytest.raises(SystemExit):
+        int8.main(["--runs", "0"])
+    assert "--runs must be 1-20" in capsys.readouterr().err

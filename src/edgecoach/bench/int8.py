@@ -1,12 +1,13 @@
 """The voice's encoder and flow with int8 weights against float32: memory, CPU and sound.
 
-    python -m edgecoach.bench int8 [--lines N]
+    python -m edgecoach.bench int8 [--lines N] [--runs 3]
 
 The shipped voice is split twice into a temporary directory, once as the daemon splits
 it (int8 weights, voice/int8_weights.py) and once all float32. Each split then:
 
 - speaks the lines in a fresh child process, which prints its RSS once loaded and after
-  the lines, its peak, and the CPU per line (noise on, as the daemon speaks);
+  the lines, its peak, and its CPU for the lines (noise on, as the daemon speaks); the
+  two splits take turns, `--runs` times each, and every run is printed (their spread);
 - speaks them noise off: the distance between the two splits' spectra (log-mel, aligned,
   voice/analysis.py) is what int8 changes; set beside it is the distance between two
   float32 renderings with Piper's noise, which every line has anyway;
@@ -16,6 +17,7 @@ The lines are the voice benchmark's 48 fixed ones (bench/voice_intelligibility.p
 """
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -41,14 +43,21 @@ from edgecoach.voice.vits import (
 )
 
 VOICE = "en_US-joe-medium"
-NOISE = [0.667, 1.0, 0.8]  # Piper's defaults for this voice: noise, length, duration noise
-NOISE_OFF = [0.0, 1.0, 0.0]
 
 
-def _feeds(texts: list[str], scales: list[float]) -> list[list[dict[str, np.ndarray]]]:
-    """Per text, the inputs of each of its sentences."""
+@functools.cache
+def _phonemizer() -> PiperVoice:
+    """The voice's config and phonemizer, no graph loaded (the children measure that)."""
     config = json.loads(resolve_voice(VOICE, MODELS_DIR).config.read_text(encoding="utf-8"))
-    piper = PiperVoice(session=None, config=PiperConfig.from_dict(config))  # no graph loaded
+    return PiperVoice(session=None, config=PiperConfig.from_dict(config))  # type: ignore[arg-type]
+
+
+def _feeds(texts: list[str], noise: bool) -> list[list[dict[str, np.ndarray]]]:
+    """Per text, the inputs of each of its sentences: with the voice's own noise, or none."""
+    piper = _phonemizer()
+    config = piper.config
+    scales = [config.noise_scale if noise else 0.0, config.length_scale,
+              config.noise_w_scale if noise else 0.0]
     return [[{"input": np.array([ids], dtype=np.int64),
               "input_lengths": np.array([len(ids)], dtype=np.int64),
               "scales": np.array(scales, dtype=np.float32)}
@@ -71,7 +80,7 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 def child(parts: Path, lines: int) -> None:
     """In a fresh process: memory and CPU of one split speaking the lines."""
-    feeds = _feeds(INTELLIGIBILITY_LINES[:lines], NOISE)
+    feeds = _feeds(INTELLIGIBILITY_LINES[:lines], noise=True)
     before = _rss_mb()
     session = _open(parts)
     loaded = _rss_mb()
@@ -97,10 +106,14 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=len(INTELLIGIBILITY_LINES),
                         help=f"fixed lines spoken (1-{len(INTELLIGIBILITY_LINES)})")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="child processes per split, taking turns (1-20)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not 1 <= args.lines <= len(INTELLIGIBILITY_LINES):
         parser.error(f"--lines must be 1-{len(INTELLIGIBILITY_LINES)}")
+    if not 1 <= args.runs <= 20:
+        parser.error("--runs must be 1-20")
     if args.child:
         child(args.child, args.lines)
         return
@@ -112,20 +125,22 @@ def main(argv: list[str] | None = None) -> None:
             split_model(model, parts, int8=name == "int8")
             size = sum(path.stat().st_size for path in parts.glob("*.onnx")) / 2**20
             print(f"{name}: parts {size:.1f} MB on disk", flush=True)
-        for name, parts in splits.items():
-            figures = _measure(parts, args.lines)
-            print(f"{name}: RSS held by the voice once loaded {figures['loaded_mb']:.1f} MB, "
-                  f"after {args.lines} lines {figures['after_mb']:.1f} MB, peak "
-                  f"{figures['peak_mb']:.1f} MB; CPU per line p50 "
-                  f"{percentile(figures['cpu_ms'], 0.5):.0f} ms, p95 "
-                  f"{percentile(figures['cpu_ms'], 0.95):.0f} ms", flush=True)
+        for run in range(1, args.runs + 1):
+            for name, parts in splits.items():
+                figures = _measure(parts, args.lines)
+                print(f"{name} run {run}: RSS held by the voice once loaded "
+                      f"{figures['loaded_mb']:.1f} MB, after {args.lines} lines "
+                      f"{figures['after_mb']:.1f} MB, peak {figures['peak_mb']:.1f} MB; CPU "
+                      f"{sum(figures['cpu_ms']) / 1000:.2f} s, per line p50 "
+                      f"{percentile(figures['cpu_ms'], 0.5):.0f} ms, p95 "
+                      f"{percentile(figures['cpu_ms'], 0.95):.0f} ms", flush=True)
         _compare_sound(splits, texts)
 
 
 def _compare_sound(splits: dict[str, Path], texts: list[str]) -> None:
-    rate = 22050
+    rate = _phonemizer().config.sample_rate
     sessions = {name: _open(parts) for name, parts in splits.items()}
-    quiet, noisy = _feeds(texts, NOISE_OFF), _feeds(texts, NOISE)
+    quiet, noisy = _feeds(texts, noise=False), _feeds(texts, noise=True)
     int8_apart, draws_apart = [], []
     heard: dict[str, list[str]] = {name: [] for name in sessions}
     recognizer = Recognizer()
