@@ -61,6 +61,15 @@ def test_a_weight_that_is_also_a_graph_input_is_left_alone() -> None:
     assert store_conv_weights_as_int8(model) == 0
 
 
+def test_a_weight_that_is_not_finite_is_left_alone() -> None:
+    model = conv_model()
+    big = next(tensor for tensor in model.graph.initializer if tensor.name == "big")
+    weights = numpy_helper.to_array(big).copy()
+    weights[3, 0, 0] = np.nan
+    big.CopyFrom(numpy_helper.from_array(weights, "big"))
+    assert store_conv_weights_as_int8(model) == 0
+
+
 def test_an_opset_without_per_channel_dequantization_is_left_alone() -> None:
     model = conv_model(opset=12)
     before = model.SerializeToString()

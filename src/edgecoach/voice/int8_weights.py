@@ -41,7 +41,8 @@ def store_conv_weights_as_int8(model: Any) -> int:
         if name not in initializers or readers[name] != 1:
             continue
         weights = numpy_helper.to_array(initializers[name])
-        if weights.dtype != np.float32 or weights.size < MIN_ELEMENTS:
+        if (weights.dtype != np.float32 or weights.size < MIN_ELEMENTS
+                or not np.isfinite(weights).all()):  # a broken weight stays as it came
             continue
         quantized, scale = _per_channel_int8(weights)
         graph.initializer.remove(initializers[name])
