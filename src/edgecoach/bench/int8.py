@@ -75,7 +75,8 @@ def _speak(session: SplitVitsSession, sentences: list[dict[str, np.ndarray]]) ->
 
 def _rss_mb(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024
+        return next(int(line.split()[1]) for line in status
+                    if line.startswith(f"{field}:")) / 1024
 
 
 def child(parts: Path, lines: int) -> None:

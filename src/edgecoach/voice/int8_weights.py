@@ -3,10 +3,11 @@
 They are 56 MB of float32, the largest part of the daemon's memory after Python itself.
 Each weight becomes an int8 tensor and a DequantizeLinear node in front of its Conv:
 ONNX Runtime keeps the int8 tensor (it does not fold DequantizeLinear into a constant)
-and dequantizes it at each run, into a buffer freed right after the Conv. Measured on
-six sentences (docs/voice.md, "Weights in int8"): 28-32 MB less held, the same CPU, and
-spectra 0.6-1.1 dB apart (log-mel, aligned), against 2.7-3.1 dB between two of Piper's
-own renderings of a sentence. The decoder, where the CPU goes, keeps float32.
+and dequantizes it at each run, into a buffer freed right after the Conv. Measured with
+`python -m edgecoach.bench int8` (docs/voice.md, Memory): 37-39 MB less held after 24
+lines, the same CPU, and spectra 0.86-0.88 dB apart (log-mel, aligned), against 3.3 dB
+between two of Piper's own renderings of a line. The decoder, where the CPU goes, keeps
+float32.
 
 Needs the onnx package: imported only in the child process that splits the graph.
 """
